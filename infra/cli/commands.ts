@@ -1,0 +1,10 @@
+/**
+ * Commands beyond `plan`, each in its own module (preview, render). Kept as a
+ * list so main.ts stays small and each command is tested on its own.
+ */
+import type { Command } from "commander";
+import type { Io } from "./main";
+
+export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
+
+export const registeredCommands: RegisterCommand[] = [];

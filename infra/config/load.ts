@@ -1,0 +1,72 @@
+/**
+ * Reading stack config into the raw `aoai-gateway:` namespace map. Pure
+ * (filesystem and YAML only): the CLI reads stack files with it, and the
+ * Pulumi program feeds it the engine's config map, so both validate the same
+ * object the same way.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse } from "yaml";
+import { CONFIG_NAMESPACE } from "./schema";
+
+/** The repository root (the folder holding Pulumi.yaml). */
+export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+
+/** `stacks/Pulumi.<stack>.yaml`, as `stackConfigDir: stacks` in Pulumi.yaml says. */
+export function stackFile(stack: string, root: string = PROJECT_ROOT): string {
+  return join(root, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+export class StackFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackFileError";
+  }
+}
+
+/** Every key of a Pulumi stack file's `config:` map, as written (structured values stay structured). */
+export function readStackConfig(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new StackFileError(`cannot read stack config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new StackFileError(`${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  const config = (doc as { config?: unknown } | null)?.config;
+  if (config === undefined || config === null) return {};
+  if (typeof config !== "object" || Array.isArray(config)) {
+    throw new StackFileError(`${file}: "config" must be a map of keys to values`);
+  }
+  return config as Record<string, unknown>;
+}
+
+/**
+ * The `aoai-gateway:` namespace of a full config map, prefix stripped.
+ * Values that arrive as JSON text (the Pulumi engine passes structured values
+ * that way) are parsed.
+ */
+export function namespaceConfig(all: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [key, value] of Object.entries(all)) {
+    if (!key.startsWith(prefix)) continue;
+    out[key.slice(prefix.length)] = typeof value === "string" ? parseMaybeJson(value) : value;
+  }
+  return out;
+}
+
+function parseMaybeJson(text: string): unknown {
+  const t = text.trim();
+  if (!(t.startsWith("{") || t.startsWith("["))) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}

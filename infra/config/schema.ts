@@ -1,0 +1,176 @@
+/**
+ * The stack config contract (namespace `aoai-gateway:`), as zod schemas.
+ *
+ * This file is pure: no Pulumi, no Azure. The shapes here are the user-facing
+ * contract from issue #2; keys may be added, never renamed. Cross-field rules
+ * (aliases, limits, tier features) live in `validate.ts`.
+ */
+import { z } from "zod";
+import limits from "../data/azure-limits.json";
+import regionsData from "../data/azure-regions.json";
+import tiers from "../data/apim-tiers.json";
+
+export const CONFIG_NAMESPACE = "aoai-gateway";
+
+export const APIM_SKUS = [
+  "Consumption",
+  "Developer",
+  "Basic",
+  "Standard",
+  "Premium",
+  "BasicV2",
+  "StandardV2",
+  "PremiumV2",
+] as const;
+export type ApimSku = (typeof APIM_SKUS)[number];
+
+/** Real-time deployment types the gateway can route to. Batch types are served by the batch API, not through a gateway. */
+export const STANDARD_DEPLOYMENT_TYPES = ["Standard", "GlobalStandard", "DataZoneStandard"] as const;
+export const PROVISIONED_DEPLOYMENT_TYPES = [
+  "ProvisionedManaged",
+  "GlobalProvisionedManaged",
+  "DataZoneProvisionedManaged",
+] as const;
+export const DEPLOYMENT_TYPES = [...STANDARD_DEPLOYMENT_TYPES, ...PROVISIONED_DEPLOYMENT_TYPES] as const;
+export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
+
+export function isProvisioned(sku: DeploymentType): boolean {
+  return (PROVISIONED_DEPLOYMENT_TYPES as readonly string[]).includes(sku);
+}
+
+export const OFFERS = ["Default", "Enterprise", "PayAsYouGo", "MSDN"] as const;
+export type Offer = (typeof OFFERS)[number];
+
+export const ROUTING_MODES = ["pool", "policy"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+export const VERSION_UPGRADE_OPTIONS = [
+  "OnceNewDefaultVersionAvailable",
+  "OnceCurrentVersionExpired",
+  "NoAutoUpgrade",
+] as const;
+
+export const REGIONS: readonly string[] = regionsData.regions;
+export const LIMITS = limits;
+export const TIERS: Record<ApimSku, TierInfo> = tiers.tiers;
+
+export interface TierInfo {
+  readonly family: string;
+  readonly circuitBreaker: boolean;
+  readonly minUnits: number;
+  readonly maxUnits: number;
+  readonly monthlyBaseUsd: number;
+  readonly perUnitUsd: number;
+  readonly pricingNote: string;
+}
+
+/**
+ * A strict object whose unknown-key error lists the keys that are allowed,
+ * so a typo is answered with the right spelling.
+ */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed keys: ${allowed}`
+        : undefined,
+  });
+}
+
+const positiveInt = () => z.number().int().positive();
+
+const region = z.string().refine((r) => REGIONS.includes(r), {
+  error: "unknown Azure region; allowed: an Azure region name in lowercase without spaces, e.g. swedencentral, eastus2 (list: infra/data/azure-regions.json)",
+});
+
+const alias = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,23}$/, {
+    error: "allowed: 1-24 chars, lowercase letters, digits and hyphens, starting with a letter",
+  });
+
+const tags = z.record(z.string().min(1).max(512), z.string().max(256));
+
+export const GatewaySchema = strictObject({
+  /** Name prefix for every resource. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
+    error: "allowed: 3-20 chars, lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  }),
+  subscription: alias,
+  location: region,
+  sku: z.enum(APIM_SKUS),
+  /** Scale units. Default 1; Consumption has none (0). */
+  capacity: z.number().int().nonnegative().optional(),
+  publisherEmail: z.email({ error: "allowed: an email address" }),
+  publisherName: z.string().min(1).max(100),
+  /** Existing resource group to deploy the gateway into; when absent one is created. */
+  resourceGroup: z.string().min(1).max(90).optional(),
+});
+
+export const QuotaOverrideSchema = strictObject({
+  model: z.string().min(1),
+  sku: z.enum(DEPLOYMENT_TYPES),
+  location: region,
+  /** Quota of a Standard-family pool, tokens per minute. */
+  tpm: z.number().int().nonnegative().optional(),
+  /** Quota of a provisioned pool, in PTUs. */
+  ptu: z.number().int().nonnegative().optional(),
+});
+
+export const SubscriptionSchema = strictObject({
+  alias,
+  id: z.guid({ error: "allowed: a subscription GUID like 00000000-0000-0000-0000-000000000000" }),
+  offer: z.enum(OFFERS).default("Default"),
+  quotas: z.array(QuotaOverrideSchema).default([]),
+});
+
+export const DeploymentSchema = strictObject({
+  /** The deployment name clients call; one route (pool) per name. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: "allowed: 1-64 chars, letters, digits, '.', '_' and '-', starting with a letter or digit",
+  }),
+  model: z.string().min(1),
+  version: z.string().min(1),
+  sku: z.enum(DEPLOYMENT_TYPES),
+  /** Standard family: thousands of TPM. Provisioned family: PTUs. */
+  capacity: positiveInt(),
+  priority: z.number().int().min(LIMITS.poolPriority.min).max(LIMITS.poolPriority.max).default(1),
+  weight: z.number().int().min(LIMITS.poolWeight.min).max(LIMITS.poolWeight.max).optional(),
+  /** Provisioned only: estimated TPM one PTU yields for this model (Microsoft's capacity calculator). */
+  tpmPerPtu: positiveInt().optional(),
+  versionUpgradeOption: z.enum(VERSION_UPGRADE_OPTIONS).default("OnceCurrentVersionExpired"),
+  /** Content filter policy; Azure applies Microsoft.DefaultV2 when absent. */
+  raiPolicyName: z.string().min(1).optional(),
+});
+
+export const BackendSchema = strictObject({
+  subscription: alias,
+  location: region,
+  /** Existing resource group for this account; when absent one is created. */
+  resourceGroup: z.string().min(1).max(90).optional(),
+  publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
+  tags: tags.default({}),
+  deployments: z.array(DeploymentSchema).min(1),
+});
+
+export const RoutingSchema = strictObject({
+  /** pool: APIM backend pools with circuit breakers; policy: selection in policy expressions. */
+  mode: z.enum(ROUTING_MODES).optional(),
+});
+
+export const RootSchema = strictObject({
+  gateway: GatewaySchema,
+  subscriptions: z.array(SubscriptionSchema).min(1),
+  backends: z.array(BackendSchema).min(1),
+  routing: RoutingSchema.default({}),
+  tags: tags.default({}),
+});
+
+export type RawConfig = z.input<typeof RootSchema>;
+export type ParsedConfig = z.output<typeof RootSchema>;
+export type GatewayConfig = z.output<typeof GatewaySchema>;
+export type SubscriptionConfig = z.output<typeof SubscriptionSchema>;
+export type BackendConfig = z.output<typeof BackendSchema>;
+export type DeploymentConfig = z.output<typeof DeploymentSchema>;
+export type QuotaOverride = z.output<typeof QuotaOverrideSchema>;
