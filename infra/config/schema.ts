@@ -159,11 +159,68 @@ export const RoutingSchema = strictObject({
   mode: z.enum(ROUTING_MODES).optional(),
 });
 
+const isoDuration = z.string().regex(/^PT(?=\d)(\d+H)?(\d+M)?(\d+S)?$/, {
+  error: "allowed: an ISO 8601 duration in hours, minutes and seconds, e.g. PT30S, PT1M, PT1H",
+});
+
+/**
+ * The circuit-breaker rule on every member backend (pool mode). Defaults trip
+ * on the first 429 and honour the backend's own Retry-After: Azure OpenAI's
+ * 429 already means "this quota pool is exhausted for Retry-After seconds", so
+ * waiting for a second failure only sends another request into a wall.
+ */
+export const CircuitBreakerSchema = strictObject({
+  /** Failures within `interval` that trip the breaker. Default 1. */
+  failureCount: z.number().int().min(1).max(10000).default(1),
+  /** Window the failures are counted in. Default PT1M. */
+  interval: isoDuration.default("PT1M"),
+  /** How long a tripped backend stays out when the response has no Retry-After. Default PT1M. */
+  tripDuration: isoDuration.default("PT1M"),
+  /** Trip for the backend's own Retry-After instead of tripDuration. Default true. */
+  acceptRetryAfter: z.boolean().default(true),
+  /** Count 500-599 as failures too (an unhealthy region). Default true. */
+  tripOnServerErrors: z.boolean().default(true),
+});
+
+/** A consumer team: one APIM subscription (its own key) to the gateway's product. */
+export const ConsumerSchema = strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,49}$/, {
+    error: "allowed: 1-50 chars, lowercase letters, digits and hyphens, starting with a letter",
+  }),
+  displayName: z.string().min(1).max(100).optional(),
+});
+
+/** Optional policy features, off by default (hooks for later capabilities). */
+export const PoliciesSchema = strictObject({
+  tokenLimit: strictObject({
+    enabled: z.boolean().default(false),
+    /** Tokens per minute per consumer key (azure-openai-token-limit). Default 100000. */
+    tokensPerMinute: z.number().int().positive().default(100000),
+  }).default({ enabled: false, tokensPerMinute: 100000 }),
+  tokenMetrics: strictObject({
+    enabled: z.boolean().default(false),
+    /** Application Insights custom metric namespace. Default aoai-gateway. */
+    namespace: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/).default("aoai-gateway"),
+  }).default({ enabled: false, namespace: "aoai-gateway" }),
+});
+
 export const RootSchema = strictObject({
   gateway: GatewaySchema,
   subscriptions: z.array(SubscriptionSchema).min(1),
   backends: z.array(BackendSchema).min(1),
   routing: RoutingSchema.default({}),
+  circuitBreaker: CircuitBreakerSchema.default({
+    failureCount: 1,
+    interval: "PT1M",
+    tripDuration: "PT1M",
+    acceptRetryAfter: true,
+    tripOnServerErrors: true,
+  }),
+  consumers: z.array(ConsumerSchema).default([]),
+  policies: PoliciesSchema.default({
+    tokenLimit: { enabled: false, tokensPerMinute: 100000 },
+    tokenMetrics: { enabled: false, namespace: "aoai-gateway" },
+  }),
   tags: tags.default({}),
 });
 
@@ -174,3 +231,6 @@ export type SubscriptionConfig = z.output<typeof SubscriptionSchema>;
 export type BackendConfig = z.output<typeof BackendSchema>;
 export type DeploymentConfig = z.output<typeof DeploymentSchema>;
 export type QuotaOverride = z.output<typeof QuotaOverrideSchema>;
+export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
+export type ConsumerConfig = z.output<typeof ConsumerSchema>;
+export type PoliciesConfig = z.output<typeof PoliciesSchema>;

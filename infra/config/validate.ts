@@ -311,6 +311,19 @@ function crossFieldProblems(raw: unknown): Problem[] {
     }
   }
   problems.push(...weightProblems(root));
+  // Consumers: one APIM subscription each, so names must be unique.
+  const consumerAt = new Map<string, number>();
+  asArray(root.consumers).forEach((c, i) => {
+    const name = asRecord(c).name;
+    if (typeof name !== "string") return;
+    const prev = consumerAt.get(name);
+    if (prev !== undefined) {
+      problems.push({
+        path: ["consumers", i, "name"],
+        text: `got ${show(name)}; allowed: a name not used before (already at ${keyPath(["consumers", prev])})`,
+      });
+    } else consumerAt.set(name, i);
+  });
   return problems;
 }
 
