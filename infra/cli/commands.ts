@@ -3,8 +3,9 @@
  * list so main.ts stays small and each command is tested on its own.
  */
 import type { Command } from "commander";
-import type { Io } from "./main";
+import type { Io } from "./common";
+import { registerPreview } from "./preview";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
-export const registeredCommands: RegisterCommand[] = [];
+export const registeredCommands: RegisterCommand[] = [registerPreview];

@@ -2,49 +2,14 @@
  * The offline CLI (`aoai-gateway`, package.json bin). No Azure access and no
  * Pulumi CLI needed: every command works from a stack file alone.
  */
-import { Command, CommanderError, Option } from "commander";
-import { ConfigError, validateConfig } from "../config/validate";
-import { StackFileError, namespaceConfig, readStackConfig, stackFile } from "../config/load";
-import { buildTopology, type Topology } from "../model/topology";
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/validate";
+import { StackFileError } from "../config/load";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
+import { type Io, type SourceOptions, UsageError, addSourceOptions, loadTopology, processIo, sourceFile } from "./common";
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
-
-export interface SourceOptions {
-  stack?: string;
-  config?: string;
-}
-
-/** The stack file a command reads: `--stack NAME` or `--config FILE`, exactly one. */
-export function sourceFile(opts: SourceOptions): string {
-  if (opts.stack && opts.config) throw new UsageError("give either --stack NAME or --config FILE, not both");
-  if (opts.stack) return stackFile(opts.stack);
-  if (opts.config) return opts.config;
-  throw new UsageError("give --stack NAME (reads stacks/Pulumi.NAME.yaml) or --config FILE");
-}
-
-export class UsageError extends Error {}
-
-/** Read, validate and model a stack file. Throws StackFileError or ConfigError. */
-export function loadTopology(file: string): Topology {
-  return buildTopology(validateConfig(namespaceConfig(readStackConfig(file))));
-}
-
-export function addSourceOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option("-s, --stack <name>", "stack name: reads stacks/Pulumi.<name>.yaml").conflicts("config"))
-    .addOption(new Option("-c, --config <file>", "any file in the Pulumi stack config format"))
-    .option("--json", "print JSON instead of text", false);
-}
+export { type Io, type SourceOptions, UsageError, addSourceOptions, loadTopology, processIo, sourceFile } from "./common";
 
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")

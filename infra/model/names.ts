@@ -11,6 +11,7 @@
  * its name for 48 hours: purge it before re-creating (README, teardown).
  */
 import { createHash } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
 
 function hash(...parts: string[]): string {
   return createHash("sha256").update(parts.join("|")).digest("hex").slice(0, 8);
@@ -22,10 +23,13 @@ function clip(text: string, max: number): string {
 
 /**
  * Azure OpenAI account name, also its custom subdomain (<name>.openai.azure.com).
- * 2-64 chars, lowercase letters, digits and hyphens.
+ * 2-64 chars, lowercase letters, digits and hyphens. The resource group is in
+ * the hash: moving an account to another group then creates a new account
+ * beside the old one instead of re-using a name Azure still holds for the
+ * soft-deleted original (FlagMustBeSetForRestore / CustomDomainInUse).
  */
-export function accountName(gatewayName: string, accountKey: string, subscriptionId: string): string {
-  return `${clip(`${gatewayName}-${accountKey}`, 55)}-${hash(subscriptionId, gatewayName, accountKey)}`;
+export function accountName(gatewayName: string, accountKey: string, subscriptionId: string, resourceGroup: string): string {
+  return `${clip(`${gatewayName}-${accountKey}`, 55)}-${hash(subscriptionId, gatewayName, accountKey, resourceGroup)}`;
 }
 
 /** The OpenAI endpoint of an account with a custom subdomain. */
@@ -57,3 +61,32 @@ export const API_ID = "azure-openai";
 export const API_PATH = "openai";
 /** The product consumer subscriptions are scoped to. */
 export const PRODUCT_ID = "aoai-gateway";
+
+/** Namespace for this project's name-based (v5) UUIDs. */
+const UUID_NAMESPACE = "6f1d3a52-8c0b-4c7e-9a51-3b7f0d2e4a91";
+
+/**
+ * Role assignment names are GUIDs. A v5 UUID of the logical identity keeps the
+ * name stable between runs (a random one would be re-created on every new
+ * stack and trip RoleAssignmentExists when the same principal, role and scope
+ * already hold an assignment under another name).
+ */
+export function roleAssignmentName(gatewayName: string, accountKey: string, subscriptionId: string): string {
+  return uuidv5(`${subscriptionId}|${gatewayName}|${accountKey}|cognitive-services-openai-user`, UUID_NAMESPACE);
+}
+
+/** "Cognitive Services OpenAI User": call inference APIs, nothing else (no keys, no management). */
+export const OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+
+/** The role definition's id in the subscription that holds the scope (ARM rewrites it there anyway). */
+export function roleDefinitionId(subscriptionId: string, roleId: string = OPENAI_USER_ROLE_ID): string {
+  return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+}
+
+/** The operations of the client-facing API: the Azure OpenAI data-plane paths that carry a deployment name. */
+export const API_OPERATIONS = [
+  { id: "chat-completions", displayName: "Chat completions", method: "POST", urlTemplate: "/deployments/{deployment-id}/chat/completions" },
+  { id: "completions", displayName: "Completions", method: "POST", urlTemplate: "/deployments/{deployment-id}/completions" },
+  { id: "embeddings", displayName: "Embeddings", method: "POST", urlTemplate: "/deployments/{deployment-id}/embeddings" },
+  { id: "image-generations", displayName: "Image generations", method: "POST", urlTemplate: "/deployments/{deployment-id}/images/generations" },
+] as const;

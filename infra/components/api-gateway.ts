@@ -1,0 +1,146 @@
+/**
+ * The API Management service in the gateway subscription (issue #4): tier and
+ * units from config, a system-assigned identity for keyless calls to Azure
+ * OpenAI.
+ *
+ * Every tier of the config contract deploys:
+ * - Classic tiers, Consumption, Basic v2 and Standard v2 use the typed
+ *   `apimanagement.ApiManagementService` at the SDK's API version (2024-05-01
+ *   in @pulumi/azure-native 3.28, which knows the v2 SKUs).
+ * - Premium v2 first appears in the Microsoft.ApiManagement 2025-03-01-preview
+ *   API; 2024-05-01 rejects it. azure-native v3 no longer ships versioned
+ *   modules (a local SDK needs `pulumi package add`, which is not reproducible
+ *   from `npm ci`), so Premium v2 is created as a generic ARM resource pinned to
+ *   that API version, with its properties typed by `ApimServiceProperties`.
+ *   Switching a stack to or from Premium v2 replaces the service (APIM cannot
+ *   migrate between classic and v2 tiers in place either).
+ */
+import * as azure from "@pulumi/azure-native";
+import * as pulumi from "@pulumi/pulumi";
+import type { GatewayModel } from "../model/topology";
+
+/** First Microsoft.ApiManagement API version that accepts the PremiumV2 SKU. */
+export const PREMIUM_V2_API_VERSION = "2025-03-01-preview";
+
+/** The properties of Microsoft.ApiManagement/service this program sets (ARM names). */
+export interface ApimServiceProperties {
+  readonly publisherEmail: string;
+  readonly publisherName: string;
+}
+
+/**
+ * Classic tiers take 30-60+ minutes to create or scale (Microsoft's docs),
+ * longer than azure-native's default wait; v2 tiers take minutes.
+ */
+export function apimTimeouts(gateway: GatewayModel): pulumi.CustomTimeouts {
+  return gateway.tier.family === "classic"
+    ? { create: "3h", update: "3h", delete: "2h" }
+    : { create: "1h", update: "1h", delete: "1h" };
+}
+
+/**
+ * azure-native sends enableClientCertificate=false when it is unset, which the
+ * classic dedicated tiers reject ("Setting EnableClientCertificate flag to
+ * false is not supported for Developer SKU", pulumi-azure-native#1741/#1865).
+ * On Consumption, true would demand a client certificate on every call, so it
+ * stays false there; v2 tiers accept false.
+ */
+export function enableClientCertificate(gateway: GatewayModel): boolean {
+  return gateway.tier.family === "classic";
+}
+
+export interface ApiGatewayArgs {
+  /** Required. The gateway as modelled by the topology. */
+  readonly gateway: GatewayModel;
+  /** Required. Provider of the gateway's subscription. */
+  readonly provider: azure.Provider;
+  /** Optional. Tags for the service and its resource group. Default: none. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export class ApiGateway extends pulumi.ComponentResource {
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly serviceId: pulumi.Output<string>;
+  public readonly resourceGroupName: pulumi.Output<string>;
+  /** Principal of the service's system-assigned identity (known after create). */
+  public readonly principalId: pulumi.Output<string>;
+  /** `https://<service>.azure-api.net` */
+  public readonly gatewayUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aoai-gateway:gateway:ApiGateway", name, {}, opts);
+    const { gateway, provider } = args;
+    const tags = { ...(args.tags ?? {}) };
+    const child = { parent: this, provider };
+
+    const resourceGroupName: pulumi.Output<string> = gateway.resourceGroup.existing
+      ? pulumi.output(gateway.resourceGroup.name)
+      : new azure.resources.ResourceGroup(
+          `${name}-rg`,
+          { resourceGroupName: gateway.resourceGroup.name, location: gateway.location, tags },
+          child,
+        ).name;
+
+    const properties: ApimServiceProperties = {
+      publisherEmail: gateway.publisherEmail,
+      publisherName: gateway.publisherName,
+    };
+    const serviceOpts = { ...child, customTimeouts: apimTimeouts(gateway) };
+
+    let identity: pulumi.Output<{ principalId?: string } | undefined>;
+    if (gateway.sku === "PremiumV2") {
+      const service = new azure.resources.Resource(
+        name,
+        {
+          resourceGroupName,
+          resourceProviderNamespace: "Microsoft.ApiManagement",
+          parentResourcePath: "",
+          resourceType: "service",
+          resourceName: gateway.serviceName,
+          apiVersion: PREMIUM_V2_API_VERSION,
+          location: gateway.location,
+          sku: { name: gateway.sku, capacity: gateway.capacity },
+          identity: { type: azure.resources.ResourceIdentityType.SystemAssigned },
+          properties,
+          tags,
+        },
+        serviceOpts,
+      );
+      this.serviceName = service.name;
+      this.serviceId = service.id;
+      identity = service.identity;
+    } else {
+      const service = new azure.apimanagement.ApiManagementService(
+        name,
+        {
+          serviceName: gateway.serviceName,
+          resourceGroupName,
+          location: gateway.location,
+          sku: { name: gateway.sku, capacity: gateway.capacity },
+          identity: { type: azure.apimanagement.ApimIdentityType.SystemAssigned },
+          ...properties,
+          enableClientCertificate: enableClientCertificate(gateway),
+          tags,
+        },
+        serviceOpts,
+      );
+      this.serviceName = service.name;
+      this.serviceId = service.id;
+      identity = service.identity;
+    }
+
+    this.resourceGroupName = resourceGroupName;
+    this.principalId = identity.apply((i) => {
+      if (!i?.principalId) throw new Error(`API Management service ${gateway.serviceName} returned no system-assigned identity`);
+      return i.principalId;
+    });
+    this.gatewayUrl = pulumi.interpolate`https://${this.serviceName}.azure-api.net`;
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      serviceId: this.serviceId,
+      resourceGroupName: this.resourceGroupName,
+      principalId: this.principalId,
+      gatewayUrl: this.gatewayUrl,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The API clients call (issue #4): Azure OpenAI's own data-plane paths under
+ * `/openai`, so the official OpenAI SDKs' Azure clients work unchanged with
+ * the gateway URL as endpoint and an APIM subscription key as `api-key`.
+ * One product holds the API; each consumer team gets its own subscription
+ * (its own key) to that product.
+ *
+ * Shaped by deploy-time failures users report (README, "Failure modes"):
+ * - The SDKs send the key in `api-key`; APIM's default header name is
+ *   Ocp-Apim-Subscription-Key, so the API renames it (401 otherwise).
+ * - Policies are stored as `rawxml`: with the default `xml` format quotes and
+ *   `<` inside policy expressions fail to parse.
+ * - A policy naming a backend id is rejected until that backend exists, so the
+ *   API policy depends on every backend and pool.
+ * - Subscription keys are secret outputs and never appear in plain state.
+ */
+import * as azure from "@pulumi/azure-native";
+import * as pulumi from "@pulumi/pulumi";
+import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID } from "../model/names";
+import type { Topology } from "../model/topology";
+
+export interface GatewayApiArgs {
+  /** Required. Consumers and gateway naming. */
+  readonly topology: Topology;
+  /** Required. The APIM service's name and resource group. */
+  readonly serviceName: pulumi.Input<string>;
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Required. Provider of the gateway's subscription. */
+  readonly provider: azure.Provider;
+  /** Required. The API-scope policy document (rendered from policies/). */
+  readonly apiPolicyXml: string;
+  /** Required. Resources the policy refers to by id (backends, pools). */
+  readonly policyDependsOn: readonly pulumi.Resource[];
+}
+
+export class GatewayApi extends pulumi.ComponentResource {
+  public readonly apiName: pulumi.Output<string>;
+  public readonly productName: pulumi.Output<string>;
+  /** Primary subscription key per consumer name (secret). */
+  public readonly consumerKeys: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: GatewayApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aoai-gateway:gateway:GatewayApi", name, {}, opts);
+    const { topology, serviceName, resourceGroupName, provider } = args;
+    const child = { parent: this, provider };
+    const service = { serviceName, resourceGroupName };
+
+    const api = new azure.apimanagement.Api(
+      `${name}-api`,
+      {
+        ...service,
+        apiId: API_ID,
+        displayName: "Azure OpenAI",
+        description: `Azure OpenAI through aoai-gateway ${topology.gateway.name}: ${topology.routes.map((r) => r.name).join(", ")}`,
+        path: API_PATH,
+        protocols: [azure.apimanagement.Protocol.Https],
+        apiType: azure.apimanagement.ApiType.Http,
+        subscriptionRequired: true,
+        subscriptionKeyParameterNames: { header: "api-key", query: "subscription-key" },
+      },
+      child,
+    );
+
+    const operations = API_OPERATIONS.map(
+      (op) =>
+        new azure.apimanagement.ApiOperation(
+          `${name}-${op.id}`,
+          {
+            ...service,
+            apiId: api.name,
+            operationId: op.id,
+            displayName: op.displayName,
+            method: op.method,
+            urlTemplate: op.urlTemplate,
+            templateParameters: [{ name: "deployment-id", type: "string", required: true }],
+          },
+          child,
+        ),
+    );
+
+    new azure.apimanagement.ApiPolicy(
+      `${name}-api-policy`,
+      { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: args.apiPolicyXml },
+      { ...child, dependsOn: [...args.policyDependsOn, ...operations] },
+    );
+
+    const product = new azure.apimanagement.Product(
+      `${name}-product`,
+      {
+        ...service,
+        productId: PRODUCT_ID,
+        displayName: `Azure OpenAI gateway ${topology.gateway.name}`,
+        description: "Access to every route of the gateway; one subscription (key) per consumer team.",
+        subscriptionRequired: true,
+        approvalRequired: false,
+        state: azure.apimanagement.ProductState.Published,
+      },
+      child,
+    );
+    new azure.apimanagement.ProductApi(
+      `${name}-product-api`,
+      { ...service, productId: product.name, apiId: api.name },
+      child,
+    );
+
+    const keys = topology.consumers.map((consumer) => {
+      const subscription = new azure.apimanagement.Subscription(
+        `${name}-consumer-${consumer.name}`,
+        {
+          ...service,
+          sid: consumer.name,
+          displayName: consumer.displayName ?? consumer.name,
+          scope: pulumi.interpolate`/products/${product.name}`,
+          state: azure.apimanagement.SubscriptionState.Active,
+        },
+        { ...child, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
+      );
+      const secrets = azure.apimanagement.listSubscriptionSecretsOutput(
+        { ...service, sid: subscription.name },
+        { parent: this, provider },
+      );
+      return secrets.apply((s) => [consumer.name, s.primaryKey ?? ""] as const);
+    });
+
+    this.apiName = api.name;
+    this.productName = product.name;
+    this.consumerKeys = pulumi.secret(pulumi.all(keys).apply((pairs) => Object.fromEntries(pairs)));
+    this.registerOutputs({ apiName: this.apiName, productName: this.productName, consumerKeys: this.consumerKeys });
+  }
+}

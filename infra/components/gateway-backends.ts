@@ -1,0 +1,116 @@
+/**
+ * APIM backends (issue #4): one per Azure OpenAI account, and in pool mode one
+ * load-balanced pool per route with each member's priority and weight.
+ *
+ * Shaped by deploy-time failures users report (README, "Failure modes"):
+ * - A pool carries only `type: Pool` and its members: "Url/Protocol is not
+ *   supported for backend pool" otherwise (Azure/bicep#14097).
+ * - Members are referenced by the member backend's ARM id output, so a pool is
+ *   never created before its members ("Backend Entity not found").
+ * - One circuit-breaker rule per backend: 429 (and 5xx) trip it, honouring the
+ *   backend's Retry-After. Consumption has no circuit breakers; validation only
+ *   allows pool mode on tiers that have them.
+ * - The backend URL ends in /openai: APIM does not append the API path.
+ */
+import * as azure from "@pulumi/azure-native";
+import * as pulumi from "@pulumi/pulumi";
+import type { CircuitBreakerConfig } from "../config/schema";
+import { backendId, poolId } from "../model/names";
+import type { Topology } from "../model/topology";
+import type { OpenAiAccount } from "./openai-account";
+
+/** The circuit-breaker rule every member backend carries in pool mode. */
+export function circuitBreakerRule(cb: CircuitBreakerConfig): azure.types.input.apimanagement.CircuitBreakerRuleArgs {
+  return {
+    name: "openai-throttling",
+    failureCondition: {
+      count: cb.failureCount,
+      interval: cb.interval,
+      statusCodeRanges: [{ min: 429, max: 429 }, ...(cb.tripOnServerErrors ? [{ min: 500, max: 599 }] : [])],
+    },
+    tripDuration: cb.tripDuration,
+    acceptRetryAfter: cb.acceptRetryAfter,
+  };
+}
+
+export interface GatewayBackendsArgs {
+  /** Required. Accounts, routes and routing mode. */
+  readonly topology: Topology;
+  /** Required. The APIM service's name and resource group. */
+  readonly serviceName: pulumi.Input<string>;
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Required. The deployed accounts by topology key. */
+  readonly accounts: ReadonlyMap<string, OpenAiAccount>;
+  /** Required. Provider of the gateway's subscription. */
+  readonly provider: azure.Provider;
+}
+
+export class GatewayBackends extends pulumi.ComponentResource {
+  /** Member backends by account key. */
+  public readonly backends: ReadonlyMap<string, azure.apimanagement.Backend>;
+  /** Pool backends by route name (empty in policy mode). */
+  public readonly pools: ReadonlyMap<string, azure.apimanagement.Backend>;
+
+  constructor(name: string, args: GatewayBackendsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aoai-gateway:gateway:GatewayBackends", name, {}, opts);
+    const { topology, serviceName, resourceGroupName, provider } = args;
+    const child = { parent: this, provider };
+    const withBreaker = topology.routingMode === "pool";
+
+    this.backends = new Map(
+      topology.accounts.map((account) => {
+        const deployed = args.accounts.get(account.key);
+        if (!deployed) throw new Error(`account ${account.key} was not deployed`);
+        const backend = new azure.apimanagement.Backend(
+          `${name}-${account.key}`,
+          {
+            resourceGroupName,
+            serviceName,
+            backendId: backendId(account.key),
+            title: account.name,
+            description: `Azure OpenAI account ${account.name}: subscription ${account.subscription.alias}, ${account.location}`,
+            url: pulumi.interpolate`${deployed.endpoint}openai`,
+            protocol: azure.apimanagement.BackendProtocol.Http,
+            type: azure.apimanagement.BackendType.Single,
+            tls: { validateCertificateChain: true, validateCertificateName: true },
+            ...(withBreaker ? { circuitBreaker: { rules: [circuitBreakerRule(topology.circuitBreaker)] } } : {}),
+          },
+          child,
+        );
+        return [account.key, backend] as const;
+      }),
+    );
+
+    const member = (key: string): azure.apimanagement.Backend => {
+      const b = this.backends.get(key);
+      if (!b) throw new Error(`no backend for account ${key}`);
+      return b;
+    };
+    this.pools = new Map(
+      withBreaker
+        ? topology.routes.map((route) => {
+            const pool = new azure.apimanagement.Backend(
+              `${name}-pool-${route.name}`,
+              {
+                resourceGroupName,
+                serviceName,
+                backendId: poolId(route.name),
+                description: `Route ${route.name} (model ${route.model}): ${route.members.length} members`,
+                type: azure.apimanagement.BackendType.Pool,
+                pool: {
+                  services: route.members.map((m) => ({
+                    id: member(m.accountKey).id,
+                    priority: m.priority,
+                    weight: m.weight,
+                  })),
+                },
+              },
+              child,
+            );
+            return [route.name, pool] as const;
+          })
+        : [],
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * One Azure OpenAI account and its model deployments, in one subscription and
+ * region, as the topology models it (issue #3).
+ *
+ * Deploy-time failure modes this component is shaped by (sources in the
+ * README's "Failure modes" table):
+ * - Deployments on one account are written one at a time by the resource
+ *   provider; parallel writes fail with RequestConflict ("Another operation is
+ *   being performed on the parent resource"). Each deployment depends on the
+ *   previous one, in name order, which also serializes deletes.
+ * - Keys are never used: local auth is off and nothing lists keys; the gateway
+ *   calls with its managed identity.
+ * - The account name is also its custom subdomain and is globally unique and
+ *   deterministic (model/names.ts), so a second run renames nothing.
+ * - Deployments carry no tags: any diff on a deployment sends a full PUT that
+ *   is checked against quota again.
+ */
+import * as azure from "@pulumi/azure-native";
+import * as pulumi from "@pulumi/pulumi";
+import type { AccountModel } from "../model/topology";
+
+export interface OpenAiAccountArgs {
+  /** Required. The account as modelled by the topology (name, region, deployments). */
+  readonly account: AccountModel;
+  /** Required. The explicit provider of the account's subscription. */
+  readonly provider: azure.Provider;
+}
+
+export class OpenAiAccount extends pulumi.ComponentResource {
+  /** The account's ARM resource id. */
+  public readonly accountId: pulumi.Output<string>;
+  /** The account (and custom subdomain) name. */
+  public readonly accountName: pulumi.Output<string>;
+  /** `https://<name>.openai.azure.com/` */
+  public readonly endpoint: pulumi.Output<string>;
+  public readonly resourceGroupName: pulumi.Output<string>;
+  /** Names of the model deployments, in creation order. */
+  public readonly deploymentNames: pulumi.Output<string[]>;
+  /** Principal of the account's system-assigned identity. */
+  public readonly principalId: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: OpenAiAccountArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aoai-gateway:fleet:OpenAiAccount", name, {}, opts);
+    const { account, provider } = args;
+    const child = { parent: this, provider };
+
+    const resourceGroupName: pulumi.Output<string> = account.resourceGroup.existing
+      ? pulumi.output(account.resourceGroup.name)
+      : new azure.resources.ResourceGroup(
+          `${name}-rg`,
+          { resourceGroupName: account.resourceGroup.name, location: account.location, tags: { ...account.tags } },
+          child,
+        ).name;
+
+    const openai = new azure.cognitiveservices.Account(
+      name,
+      {
+        accountName: account.name,
+        resourceGroupName,
+        location: account.location,
+        kind: "OpenAI",
+        sku: { name: "S0" },
+        identity: { type: azure.cognitiveservices.ResourceIdentityType.SystemAssigned },
+        properties: {
+          customSubDomainName: account.name,
+          disableLocalAuth: true,
+          publicNetworkAccess: account.publicNetworkAccess,
+        },
+        tags: { ...account.tags },
+      },
+      child,
+    );
+
+    const ordered = [...account.deployments].sort((a, b) => a.name.localeCompare(b.name));
+    let previous: azure.cognitiveservices.Deployment | undefined;
+    const deployments = ordered.map((d) => {
+      const deployment: azure.cognitiveservices.Deployment = new azure.cognitiveservices.Deployment(
+        `${name}-${d.name}`,
+        {
+          accountName: openai.name,
+          resourceGroupName,
+          deploymentName: d.name,
+          sku: { name: d.sku, capacity: d.capacity },
+          properties: {
+            model: { format: "OpenAI", name: d.model, version: d.version },
+            versionUpgradeOption: d.versionUpgradeOption,
+            ...(d.raiPolicyName === undefined ? {} : { raiPolicyName: d.raiPolicyName }),
+          },
+        },
+        { ...child, dependsOn: previous ? [previous] : [] },
+      );
+      previous = deployment;
+      return deployment;
+    });
+
+    this.accountId = openai.id;
+    this.accountName = openai.name;
+    this.endpoint = pulumi.interpolate`https://${openai.name}.openai.azure.com/`;
+    this.resourceGroupName = resourceGroupName;
+    this.deploymentNames = pulumi.all(deployments.map((d) => d.name));
+    this.principalId = openai.identity.apply((i) => i?.principalId);
+    this.registerOutputs({
+      accountId: this.accountId,
+      accountName: this.accountName,
+      endpoint: this.endpoint,
+      resourceGroupName: this.resourceGroupName,
+      deploymentNames: this.deploymentNames,
+    });
+  }
+}
