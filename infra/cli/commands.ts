@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import type { Io } from "./common";
 import { registerPreview } from "./preview";
+import { registerRender } from "./render";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
-export const registeredCommands: RegisterCommand[] = [registerPreview];
+export const registeredCommands: RegisterCommand[] = [registerPreview, registerRender];

@@ -3,7 +3,7 @@
  * loading a stack file into the topology.
  */
 import { existsSync } from "node:fs";
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { StackFileError, namespaceConfig, readStackConfig, stackFile, stackNames } from "../config/load";
 import { validateConfig } from "../config/validate";
 import { buildTopology, type Topology } from "../model/topology";
@@ -53,4 +53,3 @@ export function addSourceOptions(cmd: Command): Command {
     .addOption(new Option("-c, --config <file>", "any file in the Pulumi stack config format"))
     .option("--json", "print JSON instead of text", false);
 }
-

@@ -7,20 +7,34 @@ import { ConfigError } from "../config/validate";
 import { StackFileError } from "../config/load";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
-import { type Io, type SourceOptions, UsageError, addSourceOptions, loadTopology, processIo, sourceFile } from "./common";
+import {
+  type Io,
+  type SourceOptions,
+  UsageError,
+  addSourceOptions,
+  loadTopology,
+  processIo,
+  sourceFile,
+} from "./common";
 
-export { type Io, type SourceOptions, UsageError, addSourceOptions, loadTopology, processIo, sourceFile } from "./common";
+export {
+  type Io,
+  type SourceOptions,
+  UsageError,
+  addSourceOptions,
+  loadTopology,
+  processIo,
+  sourceFile,
+} from "./common";
 
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")
     .description("Plan, preview and render an aoai-gateway stack offline (no Azure access needed).")
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) });
 
   addSourceOptions(
-    program
-      .command("plan")
-      .description("show routes, quota pools, usable TPM and the gateway tier a stack deploys"),
+    program.command("plan").description("show routes, quota pools, usable TPM and the gateway tier a stack deploys"),
   ).action((opts: SourceOptions & { json: boolean }) => {
     const plan = createPlan(loadTopology(sourceFile(opts)));
     io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan));

@@ -142,23 +142,32 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        const resourceInputs = args.inputs as Record<string, unknown>;
         const key = `${args.type}::${args.name}`;
         if (args.type !== STACK_TYPE) options.onRegister?.(args.type, args.name);
-        inputs.set(key, { inputs: args.inputs as Record<string, unknown>, custom: args.custom ?? true, type: args.type, name: args.name });
+        inputs.set(key, { inputs: resourceInputs, custom: args.custom ?? true, type: args.type, name: args.name });
         if (args.type.startsWith("pulumi:providers:")) {
           const id = `${args.name}-provider-id`;
-          providerSubscription.set(id, String((args.inputs as Record<string, unknown>).subscriptionId ?? ""));
-          return { id, state: args.inputs };
+          providerSubscription.set(
+            id,
+            typeof resourceInputs.subscriptionId === "string" ? resourceInputs.subscriptionId : "",
+          );
+          return { id, state: resourceInputs };
         }
+        // The mock engine passes the provider as "<urn>::<id>".
         const providerId = args.provider ? args.provider.slice(args.provider.lastIndexOf("::") + 2) : "";
         const subscriptionId = providerSubscription.get(providerId) ?? "00000000-0000-0000-0000-000000000000";
-        const azureName = NAME_INPUT[args.type] ? String(args.inputs[NAME_INPUT[args.type]] ?? args.name) : args.name;
-        const id = armId(args.type, args.inputs as Record<string, unknown>, azureName, subscriptionId);
-        return { id, state: { ...args.inputs, name: azureName, ...computedState(args.type, azureName) } };
+        const nameInput = NAME_INPUT[args.type];
+        const azureName =
+          nameInput && typeof resourceInputs[nameInput] === "string" ? resourceInputs[nameInput] : args.name;
+        const id = armId(args.type, resourceInputs, azureName, subscriptionId);
+        return { id, state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName) } };
       },
       call(args) {
+        const callInputs = args.inputs as Record<string, unknown>;
         if (args.token === "azure-native:apimanagement:listSubscriptionSecrets") {
-          return { primaryKey: `mock-key-${String(args.inputs.sid)}`, secondaryKey: `mock-key-2-${String(args.inputs.sid)}` };
+          const sid = String(callInputs.sid);
+          return { primaryKey: `mock-key-${sid}`, secondaryKey: `mock-key-2-${sid}` };
         }
         return {};
       },
@@ -232,5 +241,5 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
         options: o.options,
       };
     });
-  return { resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+  return { resources, outputs: outputs ?? {} };
 }

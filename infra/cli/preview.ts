@@ -25,7 +25,7 @@ export async function previewStack(file: string): Promise<readonly RecordedResou
     // The CLI runs as CommonJS under tsx (bin/aoai-gateway.cjs); a dynamic
     // import() would go through Node's ESM loader, which tsx/cjs does not hook.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    load: async (): Promise<unknown> => require("../index"),
+    load: () => Promise.resolve<unknown>(require("../index")),
   });
   return result.resources;
 }
@@ -48,7 +48,9 @@ export function regionOf(r: RecordedResource, all: readonly RecordedResource[]):
   if (typeof r.inputs.scope === "string") {
     const scope = r.inputs.scope;
     const acct = all.find(
-      (o) => o.type === "azure-native:cognitiveservices:Account" && scope.endsWith(`/accounts/${String(o.inputs.accountName)}`),
+      (o) =>
+        o.type === "azure-native:cognitiveservices:Account" &&
+        scope.endsWith(`/accounts/${String(o.inputs.accountName)}`),
     );
     if (acct) return String(acct.inputs.location);
   }
@@ -74,10 +76,7 @@ export function formatPreview(resources: readonly RecordedResource[]): string {
     out.push(`Without an explicit provider (${orphans.length}):`, ...orphans.map((r) => `    ${r.type}  ${r.name}`));
   }
   const components = resources.filter((r) => !r.custom);
-  out.push(
-    "",
-    `${custom.length} resources under ${providers.length} providers, in ${components.length} components.`,
-  );
+  out.push("", `${custom.length} resources under ${providers.length} providers, in ${components.length} components.`);
   return out.join("\n") + "\n";
 }
 

@@ -131,7 +131,8 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     this.resourceGroupName = resourceGroupName;
     this.principalId = identity.apply((i) => {
-      if (!i?.principalId) throw new Error(`API Management service ${gateway.serviceName} returned no system-assigned identity`);
+      if (!i?.principalId)
+        throw new Error(`API Management service ${gateway.serviceName} returned no system-assigned identity`);
       return i.principalId;
     });
     this.gatewayUrl = pulumi.interpolate`https://${this.serviceName}.azure-api.net`;

@@ -18,6 +18,7 @@ import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID } from "../model/names";
 import type { Topology } from "../model/topology";
+import type { RenderedPolicy } from "../policies/render";
 
 export interface GatewayApiArgs {
   /** Required. Consumers and gateway naming. */
@@ -27,8 +28,8 @@ export interface GatewayApiArgs {
   readonly resourceGroupName: pulumi.Input<string>;
   /** Required. Provider of the gateway's subscription. */
   readonly provider: azure.Provider;
-  /** Required. The API-scope policy document (rendered from policies/). */
-  readonly apiPolicyXml: string;
+  /** Required. The rendered policy documents (policies/render.ts), attached by scope. */
+  readonly policies: readonly RenderedPolicy[];
   /** Required. Resources the policy refers to by id (backends, pools). */
   readonly policyDependsOn: readonly pulumi.Resource[];
 }
@@ -78,11 +79,23 @@ export class GatewayApi extends pulumi.ComponentResource {
         ),
     );
 
-    new azure.apimanagement.ApiPolicy(
-      `${name}-api-policy`,
-      { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: args.apiPolicyXml },
-      { ...child, dependsOn: [...args.policyDependsOn, ...operations] },
-    );
+    // The same text `aoai-gateway render` writes, attached by scope.
+    const policyOpts = { ...child, dependsOn: [...args.policyDependsOn, ...operations] };
+    for (const policy of args.policies) {
+      if (policy.scope === "api") {
+        new azure.apimanagement.ApiPolicy(
+          `${name}-${policy.id}-policy`,
+          { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: policy.xml },
+          policyOpts,
+        );
+      } else {
+        new azure.apimanagement.Policy(
+          `${name}-service-policy`,
+          { ...service, policyId: "policy", format: "rawxml", value: policy.xml },
+          policyOpts,
+        );
+      }
+    }
 
     const product = new azure.apimanagement.Product(
       `${name}-product`,

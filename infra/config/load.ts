@@ -4,7 +4,7 @@
  * Pulumi program feeds it the engine's config map, so both validate the same
  * object the same way.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE } from "./schema";
@@ -24,13 +24,34 @@ export class StackFileError extends Error {
   }
 }
 
+/** Plain words for the file system errors a user can fix. */
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a folder, not a file",
+};
+
+/** Stack names with a file in `stacks/` (for messages). */
+export function stackNames(root: string = PROJECT_ROOT): string[] {
+  try {
+    return readdirSync(join(root, "stacks"))
+      .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
 /** Every key of a Pulumi stack file's `config:` map, as written (structured values stay structured). */
 export function readStackConfig(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new StackFileError(`cannot read stack config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = (code && READ_ERRORS[code]) ?? code ?? String(e);
+    throw new StackFileError(`cannot read stack config ${file}: ${reason}`);
   }
   let doc: unknown;
   try {

@@ -81,21 +81,21 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
 const positiveInt = () => z.number().int().positive();
 
 const region = z.string().refine((r) => REGIONS.includes(r), {
-  error: "unknown Azure region; allowed: an Azure region name in lowercase without spaces, e.g. swedencentral, eastus2 (list: infra/data/azure-regions.json)",
+  error:
+    "unknown Azure region; allowed: an Azure region name in lowercase without spaces, e.g. swedencentral, eastus2 (list: infra/data/azure-regions.json)",
 });
 
-const alias = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,23}$/, {
-    error: "allowed: 1-24 chars, lowercase letters, digits and hyphens, starting with a letter",
-  });
+const alias = z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, {
+  error: "allowed: 1-24 chars, lowercase letters, digits and hyphens, starting with a letter",
+});
 
 const tags = z.record(z.string().min(1).max(512), z.string().max(256));
 
 export const GatewaySchema = strictObject({
   /** Name prefix for every resource. */
   name: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
-    error: "allowed: 3-20 chars, lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+    error:
+      "allowed: 3-20 chars, lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
   }),
   subscription: alias,
   location: region,
@@ -200,7 +200,10 @@ export const PoliciesSchema = strictObject({
   tokenMetrics: strictObject({
     enabled: z.boolean().default(false),
     /** Application Insights custom metric namespace. Default aoai-gateway. */
-    namespace: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/).default("aoai-gateway"),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/)
+      .default("aoai-gateway"),
   }).default({ enabled: false, namespace: "aoai-gateway" }),
 });
 

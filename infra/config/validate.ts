@@ -66,15 +66,77 @@ const EXPECTED: Record<string, string> = {
   boolean: "true or false",
 };
 
+/** The schema at a config path (optional and default wrappers removed), or undefined. */
+function schemaAt(path: readonly PathPart[]): z.core.$ZodType | undefined {
+  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
+    let cur = s;
+    while ("innerType" in cur._zod.def) cur = (cur._zod.def as { innerType: z.core.$ZodType }).innerType;
+    return cur;
+  };
+  let schema: z.core.$ZodType | undefined = RootSchema;
+  for (const part of path) {
+    const def = unwrap(schema)._zod.def as {
+      type: string;
+      shape?: Record<string, z.core.$ZodType>;
+      element?: z.core.$ZodType;
+      valueType?: z.core.$ZodType;
+    };
+    if (def.type === "object" && typeof part === "string") schema = def.shape?.[part];
+    else if (def.type === "array" && typeof part === "number") schema = def.element;
+    else if (def.type === "record" && typeof part === "string") schema = def.valueType;
+    else schema = undefined;
+    if (!schema) return undefined;
+  }
+  return unwrap(schema);
+}
+
+/**
+ * The whole rule of a number field ("an integer from 0 to 100", "a positive
+ * integer"), so a message for 1.5 or 101 says everything that is allowed.
+ */
+function numberRule(path: readonly PathPart[]): string | undefined {
+  const schema = schemaAt(path);
+  if (!schema || schema._zod.def.type !== "number") return undefined;
+  let int = false;
+  let min: number | undefined;
+  let max: number | undefined;
+  for (const check of schema._zod.def.checks ?? []) {
+    const c = check._zod.def as { check: string; format?: string; value?: number; inclusive?: boolean };
+    if (c.check === "number_format" && (c.format === "safeint" || c.format === "int32" || c.format === "uint32"))
+      int = true;
+    else if (c.check === "greater_than" && typeof c.value === "number")
+      min = c.inclusive ? c.value : c.value + (int ? 1 : 0);
+    else if (c.check === "less_than" && typeof c.value === "number")
+      max = c.inclusive ? c.value : c.value - (int ? 1 : 0);
+  }
+  const kind = int ? "an integer" : "a number";
+  if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+  if (int && min === 1) return "a positive integer";
+  if (min !== undefined) return `${kind} of ${min} or more`;
+  if (max !== undefined) return `${kind} of ${max} or less`;
+  return kind;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   const got = `got ${show(input)}`;
-  if (issue.message.startsWith("allowed:") || issue.message.startsWith("unknown ")) {
-    return issue.code === "unrecognized_keys" ? issue.message : `${got}; ${issue.message}`;
+  const custom = issue.message.startsWith("allowed:") || issue.message.startsWith("unknown ");
+  if (issue.code === "unrecognized_keys" && custom) return issue.message;
+  if (input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value")) {
+    const required = issue.message.startsWith("allowed: ")
+      ? issue.message.slice("allowed: ".length)
+      : issue.code === "invalid_value"
+        ? `one of ${issue.values.map((v) => String(v)).join(", ")}`
+        : (numberRule(issue.path as PathPart[]) ?? EXPECTED[issue.expected] ?? issue.expected);
+    return `missing; required: ${required}`;
+  }
+  if (custom) return `${got}; ${issue.message}`;
+  const rule = numberRule(issue.path as PathPart[]);
+  if (rule && (issue.code === "invalid_type" || issue.code === "too_small" || issue.code === "too_big")) {
+    return `${got}; allowed: ${rule}`;
   }
   switch (issue.code) {
     case "invalid_type":
-      if (input === undefined) return `missing; required: ${EXPECTED[issue.expected] ?? issue.expected}`;
       return `${got}; allowed: ${EXPECTED[issue.expected] ?? issue.expected}`;
     case "invalid_value":
       return `${got}; allowed: ${issue.values.map((v) => String(v)).join(", ")}`;
@@ -98,7 +160,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** The range an integer field accepts, for messages. */
 function range(r: { min: number; max: number }): string {
-  return `an integer from ${r.min} to ${r.max}`;
+  return r.min === r.max ? `exactly ${r.min}` : `an integer from ${r.min} to ${r.max}`;
 }
 
 interface Problem {
@@ -157,53 +219,61 @@ function crossFieldProblems(raw: unknown): Problem[] {
   const root = asRecord(raw);
   const gateway = asRecord(root.gateway);
 
-  // Subscriptions: unique aliases and ids.
-  const subscriptions = asArray(root.subscriptions).map((s) => SubscriptionSchema.safeParse(s));
+  // Subscriptions: unique aliases and ids. Aliases are taken from every entry
+  // that names one, even when another key of the entry is invalid (a bad
+  // offer must not make every reference to that alias an error too).
+  const rawSubscriptions = asArray(root.subscriptions);
   const aliasAt = new Map<string, number>();
-  const idAt = new Map<string, number>();
-  subscriptions.forEach((s, i) => {
-    if (!s.success) return;
-    const first = aliasAt.get(s.data.alias);
+  rawSubscriptions.forEach((raw, i) => {
+    const alias = asRecord(raw).alias;
+    if (typeof alias !== "string") return;
+    const first = aliasAt.get(alias);
     if (first !== undefined) {
       problems.push({
         path: ["subscriptions", i, "alias"],
-        text: `got ${show(s.data.alias)}; allowed: an alias not used before (already used at ${keyPath(["subscriptions", first])})`,
+        text: `got ${show(alias)}; allowed: an alias not used before (already used at ${keyPath(["subscriptions", first])})`,
       });
-    } else aliasAt.set(s.data.alias, i);
-    const id = s.data.id.toLowerCase();
-    const firstId = idAt.get(id);
-    if (firstId !== undefined) {
-      problems.push({
-        path: ["subscriptions", i, "id"],
-        text: `got ${show(s.data.id)}; allowed: a subscription not listed before (already listed at ${keyPath(["subscriptions", firstId])}; one alias per subscription, since one subscription is one set of quota pools)`,
-      });
-    } else idAt.set(id, i);
-    // One override per quota pool.
-    const poolAt = new Map<string, number>();
-    s.data.quotas.forEach((q, j) => {
-      const key = `${q.model}|${q.sku}|${q.location}`;
-      const prev = poolAt.get(key);
-      if (prev !== undefined) {
-        problems.push({
-          path: ["subscriptions", i, "quotas", j],
-          text: `got a second override for ${q.model} ${q.sku} in ${q.location}; allowed: one override per model, deployment type and region (first at ${keyPath(["subscriptions", i, "quotas", prev])})`,
-        });
-      } else poolAt.set(key, j);
-      const provisioned = isProvisioned(q.sku);
-      if (provisioned && (q.ptu === undefined || q.tpm !== undefined)) {
-        problems.push({
-          path: ["subscriptions", i, "quotas", j],
-          text: `got ${q.tpm !== undefined ? "tpm" : "neither tpm nor ptu"} for provisioned type ${q.sku}; allowed: ptu (provisioned quota is counted in PTUs)`,
-        });
-      }
-      if (!provisioned && (q.tpm === undefined || q.ptu !== undefined)) {
-        problems.push({
-          path: ["subscriptions", i, "quotas", j],
-          text: `got ${q.ptu !== undefined ? "ptu" : "neither tpm nor ptu"} for ${q.sku}; allowed: tpm (Standard-family quota is counted in tokens per minute)`,
-        });
-      }
-    });
+    } else aliasAt.set(alias, i);
   });
+  const idAt = new Map<string, number>();
+  rawSubscriptions
+    .map((s) => SubscriptionSchema.safeParse(s))
+    .forEach((s, i) => {
+      if (!s.success) return;
+      const id = s.data.id.toLowerCase();
+      const firstId = idAt.get(id);
+      if (firstId !== undefined) {
+        problems.push({
+          path: ["subscriptions", i, "id"],
+          text: `got ${show(s.data.id)}; allowed: a subscription not listed before (already listed at ${keyPath(["subscriptions", firstId])}; one alias per subscription, since one subscription is one set of quota pools)`,
+        });
+      } else idAt.set(id, i);
+      // One override per quota pool.
+      const poolAt = new Map<string, number>();
+      s.data.quotas.forEach((q, j) => {
+        const key = `${q.model}|${q.sku}|${q.location}`;
+        const prev = poolAt.get(key);
+        if (prev !== undefined) {
+          problems.push({
+            path: ["subscriptions", i, "quotas", j],
+            text: `got a second override for ${q.model} ${q.sku} in ${q.location}; allowed: one override per model, deployment type and region (first at ${keyPath(["subscriptions", i, "quotas", prev])})`,
+          });
+        } else poolAt.set(key, j);
+        const provisioned = isProvisioned(q.sku);
+        if (provisioned && (q.ptu === undefined || q.tpm !== undefined)) {
+          problems.push({
+            path: ["subscriptions", i, "quotas", j],
+            text: `got ${q.tpm !== undefined ? "tpm" : "neither tpm nor ptu"} for provisioned type ${q.sku}; allowed: ptu (provisioned quota is counted in PTUs)`,
+          });
+        }
+        if (!provisioned && (q.tpm === undefined || q.ptu !== undefined)) {
+          problems.push({
+            path: ["subscriptions", i, "quotas", j],
+            text: `got ${q.ptu !== undefined ? "ptu" : "neither tpm nor ptu"} for ${q.sku}; allowed: tpm (Standard-family quota is counted in tokens per minute)`,
+          });
+        }
+      });
+    });
   const aliases = [...aliasAt.keys()];
   const knownAlias = (a: unknown, path: PathPart[]) => {
     if (typeof a !== "string" || aliases.length === 0 || aliasAt.has(a)) return;

@@ -28,7 +28,12 @@ function clip(text: string, max: number): string {
  * beside the old one instead of re-using a name Azure still holds for the
  * soft-deleted original (FlagMustBeSetForRestore / CustomDomainInUse).
  */
-export function accountName(gatewayName: string, accountKey: string, subscriptionId: string, resourceGroup: string): string {
+export function accountName(
+  gatewayName: string,
+  accountKey: string,
+  subscriptionId: string,
+  resourceGroup: string,
+): string {
   return `${clip(`${gatewayName}-${accountKey}`, 55)}-${hash(subscriptionId, gatewayName, accountKey, resourceGroup)}`;
 }
 
@@ -85,8 +90,28 @@ export function roleDefinitionId(subscriptionId: string, roleId: string = OPENAI
 
 /** The operations of the client-facing API: the Azure OpenAI data-plane paths that carry a deployment name. */
 export const API_OPERATIONS = [
-  { id: "chat-completions", displayName: "Chat completions", method: "POST", urlTemplate: "/deployments/{deployment-id}/chat/completions" },
-  { id: "completions", displayName: "Completions", method: "POST", urlTemplate: "/deployments/{deployment-id}/completions" },
-  { id: "embeddings", displayName: "Embeddings", method: "POST", urlTemplate: "/deployments/{deployment-id}/embeddings" },
-  { id: "image-generations", displayName: "Image generations", method: "POST", urlTemplate: "/deployments/{deployment-id}/images/generations" },
+  {
+    id: "chat-completions",
+    displayName: "Chat completions",
+    method: "POST",
+    urlTemplate: "/deployments/{deployment-id}/chat/completions",
+  },
+  {
+    id: "completions",
+    displayName: "Completions",
+    method: "POST",
+    urlTemplate: "/deployments/{deployment-id}/completions",
+  },
+  {
+    id: "embeddings",
+    displayName: "Embeddings",
+    method: "POST",
+    urlTemplate: "/deployments/{deployment-id}/embeddings",
+  },
+  {
+    id: "image-generations",
+    displayName: "Image generations",
+    method: "POST",
+    urlTemplate: "/deployments/{deployment-id}/images/generations",
+  },
 ] as const;

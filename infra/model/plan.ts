@@ -70,7 +70,15 @@ function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
     sku: p.sku,
   };
   if (p.unit === "PTU") {
-    return { ...base, quotaTpm: null, allocatedTpm: null, quotaPtu: p.quota, allocatedPtu: p.allocated, quotaSource: p.quotaSource, utilization };
+    return {
+      ...base,
+      quotaTpm: null,
+      allocatedTpm: null,
+      quotaPtu: p.quota,
+      allocatedPtu: p.allocated,
+      quotaSource: p.quotaSource,
+      utilization,
+    };
   }
   return { ...base, quotaTpm: p.quota, allocatedTpm: p.allocated, quotaSource: p.quotaSource, utilization };
 }
@@ -117,7 +125,14 @@ const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+  return rows.map(
+    (r) =>
+      "  " +
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd(),
+  );
 }
 
 /** The human-readable plan. */
@@ -125,12 +140,14 @@ export function formatPlan(plan: Plan): string {
   const g = plan.gateway;
   const out: string[] = [];
   out.push(
-    `Gateway ${g.name}: API Management ${g.sku} x${g.capacity} in ${g.location} (subscription ${g.subscription}), routing mode ${g.routingMode}`,
+    `Gateway ${g.name}: API Management ${g.sku}${g.capacity > 0 ? `, ${g.capacity} unit${g.capacity === 1 ? "" : "s"},` : ""} in ${g.location} (subscription ${g.subscription}), routing mode ${g.routingMode}`,
     `  about ${g.monthlyUsd.toLocaleString("en-US", { style: "currency", currency: "USD" })} a month base price (${g.pricingNote})`,
     "",
   );
   for (const r of plan.routes) {
-    out.push(`Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}`);
+    out.push(
+      `Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}`,
+    );
     const rows = [["priority", "weight", "share", "subscription", "region", "type", "capacity", "TPM", "RPM"]];
     for (const m of r.members) {
       rows.push([

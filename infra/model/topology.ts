@@ -20,12 +20,7 @@ import {
 } from "../config/schema";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
-import {
-  accountEndpoint,
-  accountName,
-  apimServiceName,
-  gatewayUrl,
-} from "./names";
+import { accountEndpoint, accountName, apimServiceName, gatewayUrl } from "./names";
 
 export interface SubscriptionModel {
   readonly alias: string;
@@ -158,17 +153,10 @@ const RPM_PER_1000_TPM: Record<string, number | undefined> = Object.fromEntries(
   Object.entries(quotaData.rpmPer1000Tpm).filter(([k]) => !k.startsWith("$")),
 ) as Record<string, number>;
 
-const DEFAULT_QUOTAS = quotaData.offers as Record<
-  Offer,
-  Record<string, Record<string, number> | undefined>
->;
+const DEFAULT_QUOTAS = quotaData.offers as Record<Offer, Record<string, Record<string, number> | undefined>>;
 
 /** Default quota (TPM) for a Standard-family pool from the dated data file, or undefined when not known. */
-export function defaultQuotaTpm(
-  offer: Offer,
-  model: string,
-  sku: DeploymentType,
-): number | undefined {
+export function defaultQuotaTpm(offer: Offer, model: string, sku: DeploymentType): number | undefined {
   return DEFAULT_QUOTAS[offer]?.[model]?.[sku];
 }
 
@@ -181,52 +169,33 @@ export function rpmFor(model: string, capacityTpm: number): number | null {
 /** Monthly list price of a tier with `units` scale units. */
 export function monthlyPrice(tier: TierInfo, units: number): number {
   if (units <= 0) return tier.monthlyBaseUsd;
-  return (
-    Math.round((tier.monthlyBaseUsd + (units - 1) * tier.perUnitUsd) * 100) /
-    100
-  );
+  return Math.round((tier.monthlyBaseUsd + (units - 1) * tier.perUnitUsd) * 100) / 100;
 }
 
 /**
  * Default weights: a member's share of its priority group's TPM, scaled to
  * APIM's 1..100. When a member's TPM is unknown, the group is weighted evenly.
  */
-export function defaultWeights(
-  capacitiesTpm: readonly (number | null)[],
-): number[] {
+export function defaultWeights(capacitiesTpm: readonly (number | null)[]): number[] {
   const known = capacitiesTpm.every((c): c is number => c !== null && c > 0);
-  if (!known)
-    return capacitiesTpm.map(() =>
-      Math.max(1, Math.round(100 / capacitiesTpm.length)),
-    );
+  if (!known) return capacitiesTpm.map(() => Math.max(1, Math.round(100 / capacitiesTpm.length)));
   const total = capacitiesTpm.reduce((a, b) => a + (b ?? 0), 0);
-  return capacitiesTpm.map((c) =>
-    Math.max(1, Math.round((100 * (c ?? 0)) / total)),
-  );
+  return capacitiesTpm.map((c) => Math.max(1, Math.round((100 * (c ?? 0)) / total)));
 }
 
-function resourceGroup(
-  existing: string | undefined,
-  generated: string,
-): ResourceGroupModel {
-  return existing
-    ? { name: existing, existing: true }
-    : { name: generated, existing: false };
+function resourceGroup(existing: string | undefined, generated: string): ResourceGroupModel {
+  return existing ? { name: existing, existing: true } : { name: generated, existing: false };
 }
 
 /** Turn a validated config into the topology. Throws ConfigError when a quota pool is overcommitted. */
 export function buildTopology(config: ValidConfig): Topology {
   const warnings: string[] = [];
   const subs = new Map<string, SubscriptionModel>(
-    config.subscriptions.map((s) => [
-      s.alias,
-      { alias: s.alias, id: s.id.toLowerCase(), offer: s.offer },
-    ]),
+    config.subscriptions.map((s) => [s.alias, { alias: s.alias, id: s.id.toLowerCase(), offer: s.offer }]),
   );
   const sub = (alias: string): SubscriptionModel => {
     const s = subs.get(alias);
-    if (!s)
-      throw new Error(`unknown subscription alias ${alias} after validation`);
+    if (!s) throw new Error(`unknown subscription alias ${alias} after validation`);
     return s;
   };
 
@@ -240,47 +209,25 @@ export function buildTopology(config: ValidConfig): Topology {
   });
 
   // Effective weights per (route, priority) group.
-  const groupMembers = new Map<
-    string,
-    { i: number; j: number; tpm: number | null; weight?: number }[]
-  >();
-  const tpmOf = (
-    d: ValidConfig["backends"][number]["deployments"][number],
-  ): number | null =>
-    isProvisioned(d.sku)
-      ? d.tpmPerPtu === undefined
-        ? null
-        : d.capacity * d.tpmPerPtu
-      : d.capacity * 1000;
+  const groupMembers = new Map<string, { i: number; j: number; tpm: number | null; weight?: number }[]>();
+  const tpmOf = (d: ValidConfig["backends"][number]["deployments"][number]): number | null =>
+    isProvisioned(d.sku) ? (d.tpmPerPtu === undefined ? null : d.capacity * d.tpmPerPtu) : d.capacity * 1000;
   config.backends.forEach((b, i) =>
     b.deployments.forEach((d, j) => {
       const key = `${d.name}\u0000${d.priority}`;
-      groupMembers.set(key, [
-        ...(groupMembers.get(key) ?? []),
-        { i, j, tpm: tpmOf(d), weight: d.weight },
-      ]);
+      groupMembers.set(key, [...(groupMembers.get(key) ?? []), { i, j, tpm: tpmOf(d), weight: d.weight }]);
     }),
   );
   const weightAt = new Map<string, number>();
   for (const members of groupMembers.values()) {
     const explicit = members.every((m) => m.weight !== undefined);
-    const weights = explicit
-      ? members.map((m) => m.weight as number)
-      : defaultWeights(members.map((m) => m.tpm));
+    const weights = explicit ? members.map((m) => m.weight as number) : defaultWeights(members.map((m) => m.tpm));
     members.forEach((m, k) => weightAt.set(`${m.i}/${m.j}`, weights[k]));
   }
 
   const accounts: AccountModel[] = draft.map(({ b, i, key }) => {
-    const group = resourceGroup(
-      b.resourceGroup,
-      `${config.gateway.name}-${key}-rg`,
-    );
-    const name = accountName(
-      config.gateway.name,
-      key,
-      sub(b.subscription).id,
-      group.name,
-    );
+    const group = resourceGroup(b.resourceGroup, `${config.gateway.name}-${key}-rg`);
+    const name = accountName(config.gateway.name, key, sub(b.subscription).id, group.name);
     return {
       key,
       name,
@@ -307,10 +254,7 @@ export function buildTopology(config: ValidConfig): Topology {
           capacity: d.capacity,
           provisioned,
           capacityTpm,
-          rpm:
-            provisioned || capacityTpm === null
-              ? null
-              : rpmFor(d.model, capacityTpm),
+          rpm: provisioned || capacityTpm === null ? null : rpmFor(d.model, capacityTpm),
           priority: d.priority,
           weight: weightAt.get(`${i}/${j}`) ?? 1,
           versionUpgradeOption: d.versionUpgradeOption,
@@ -339,10 +283,7 @@ export function buildTopology(config: ValidConfig): Topology {
       tier,
       publisherEmail: config.gateway.publisherEmail,
       publisherName: config.gateway.publisherName,
-      resourceGroup: resourceGroup(
-        config.gateway.resourceGroup,
-        `${config.gateway.name}-gateway-rg`,
-      ),
+      resourceGroup: resourceGroup(config.gateway.resourceGroup, `${config.gateway.name}-gateway-rg`),
       monthlyUsd: monthlyPrice(tier, config.gateway.capacity),
     },
     routingMode: config.routing.mode,
@@ -359,14 +300,8 @@ export function buildTopology(config: ValidConfig): Topology {
   };
 }
 
-function buildRoutes(
-  accounts: readonly AccountModel[],
-  warnings: string[],
-): RouteModel[] {
-  const byName = new Map<
-    string,
-    { model: string; members: Omit<RouteMember, "share">[] }
-  >();
+function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): RouteModel[] {
+  const byName = new Map<string, { model: string; members: Omit<RouteMember, "share">[] }>();
   for (const account of accounts) {
     for (const d of account.deployments) {
       const route = byName.get(d.name) ?? { model: d.model, members: [] };
@@ -384,14 +319,9 @@ function buildRoutes(
   return [...byName.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, r]) => {
-      const sorted = [...r.members].sort(
-        (a, b) =>
-          a.priority - b.priority || a.accountKey.localeCompare(b.accountKey),
-      );
+      const sorted = [...r.members].sort((a, b) => a.priority - b.priority || a.accountKey.localeCompare(b.accountKey));
       const top = sorted[0].priority;
-      const topWeight = sorted
-        .filter((m) => m.priority === top)
-        .reduce((s, m) => s + m.weight, 0);
+      const topWeight = sorted.filter((m) => m.priority === top).reduce((s, m) => s + m.weight, 0);
       const members: RouteMember[] = sorted.map((m) => ({
         ...m,
         share: m.priority === top && topWeight > 0 ? m.weight / topWeight : 0,
@@ -405,19 +335,12 @@ function buildRoutes(
         name,
         model: r.model,
         members,
-        usableTpm: members.reduce(
-          (s, m) => s + (m.deployment.capacityTpm ?? 0),
-          0,
-        ),
+        usableTpm: members.reduce((s, m) => s + (m.deployment.capacityTpm ?? 0), 0),
       };
     });
 }
 
-function buildQuotaPools(
-  config: ValidConfig,
-  accounts: readonly AccountModel[],
-  warnings: string[],
-): QuotaPoolModel[] {
+function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[], warnings: string[]): QuotaPoolModel[] {
   const pools = new Map<
     string,
     {
@@ -430,12 +353,7 @@ function buildQuotaPools(
   >();
   for (const account of accounts) {
     for (const d of account.deployments) {
-      const key = [
-        account.subscription.id,
-        account.location,
-        d.model,
-        d.sku,
-      ].join("|");
+      const key = [account.subscription.id, account.location, d.model, d.sku].join("|");
       const pool = pools.get(key) ?? {
         sub: account.subscription,
         location: account.location,
@@ -456,32 +374,15 @@ function buildQuotaPools(
   const result = [...pools.values()].map((p): QuotaPoolModel => {
     const provisioned = isProvisioned(p.sku);
     const unit = provisioned ? "PTU" : "TPM";
-    const subIndex = config.subscriptions.findIndex(
-      (s) => s.alias === p.sub.alias,
-    );
+    const subIndex = config.subscriptions.findIndex((s) => s.alias === p.sub.alias);
     const override = config.subscriptions[subIndex]?.quotas.find(
-      (q) =>
-        q.model === p.model && q.sku === p.sku && q.location === p.location,
+      (q) => q.model === p.model && q.sku === p.sku && q.location === p.location,
     );
-    const overrideValue = override
-      ? provisioned
-        ? override.ptu
-        : override.tpm
-      : undefined;
-    const fallback = provisioned
-      ? undefined
-      : defaultQuotaTpm(p.sub.offer, p.model, p.sku);
+    const overrideValue = override ? (provisioned ? override.ptu : override.tpm) : undefined;
+    const fallback = provisioned ? undefined : defaultQuotaTpm(p.sub.offer, p.model, p.sku);
     const quota = overrideValue ?? fallback ?? null;
-    const quotaSource =
-      overrideValue !== undefined
-        ? "override"
-        : fallback !== undefined
-          ? "default"
-          : "unknown";
-    const allocated = p.draws.reduce(
-      (s, d) => s + (provisioned ? d.capacity : d.capacity * 1000),
-      0,
-    );
+    const quotaSource = overrideValue !== undefined ? "override" : fallback !== undefined ? "default" : "unknown";
+    const allocated = p.draws.reduce((s, d) => s + (provisioned ? d.capacity : d.capacity * 1000), 0);
     const name = `${p.sub.alias}/${p.location}/${p.model}/${p.sku}`;
     if (quota === null) {
       warnings.push(

@@ -1,0 +1,58 @@
+/**
+ * `aoai-gateway render (--stack NAME | --config FILE) --out DIR`: write every
+ * policy document the stack attaches, one XML file per scope. The Pulumi
+ * program attaches the same text: both call `renderPolicies`.
+ *
+ * `--routing-mode pool|policy` renders the stack as if `aoai-gateway:routing`
+ * said so (validated like the stack file), to review or lint the other mode.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Option } from "commander";
+import { namespaceConfig, readStackConfig } from "../config/load";
+import { ROUTING_MODES, type RoutingMode } from "../config/schema";
+import { validateConfig } from "../config/validate";
+import { buildTopology } from "../model/topology";
+import { renderPolicies } from "../policies/render";
+import type { RegisterCommand } from "./commands";
+import { type SourceOptions, addSourceOptions, sourceFile } from "./common";
+
+interface RenderOptions extends SourceOptions {
+  out: string;
+  json: boolean;
+  routingMode?: RoutingMode;
+}
+
+export const registerRender: RegisterCommand = (program, io, setCode) => {
+  addSourceOptions(
+    program.command("render").description("write the APIM policy documents a stack attaches, one XML file per scope"),
+  )
+    .requiredOption("-o, --out <dir>", "directory to write the policy files to (created if missing)")
+    .addOption(
+      new Option("--routing-mode <mode>", "render as if aoai-gateway:routing.mode were this").choices([
+        ...ROUTING_MODES,
+      ]),
+    )
+    .action((opts: RenderOptions) => {
+      const raw = namespaceConfig(readStackConfig(sourceFile(opts)));
+      if (opts.routingMode) {
+        const routing = raw.routing !== null && typeof raw.routing === "object" ? raw.routing : {};
+        raw.routing = { ...routing, mode: opts.routingMode };
+      }
+      const config = validateConfig(raw);
+      const policies = renderPolicies(buildTopology(config));
+      const dir = resolve(opts.out);
+      mkdirSync(dir, { recursive: true });
+      const written = policies.map((p) => {
+        const file = join(dir, p.fileName);
+        writeFileSync(file, p.xml);
+        return { scope: p.scope, id: p.id, file };
+      });
+      if (opts.json) {
+        io.out(JSON.stringify({ routingMode: config.routing.mode, policies: written }, null, 2) + "\n");
+      } else {
+        io.out(written.map((w) => `${w.scope} ${w.id}: ${w.file}`).join("\n") + "\n");
+      }
+      setCode(0);
+    });
+};

@@ -1,0 +1,73 @@
+/**
+ * The aoai-gateway Pulumi program: stack config -> validated config ->
+ * topology -> resources. Thin on purpose: the logic lives in config/ and
+ * model/ (pure) and in one component per concern (components/).
+ */
+import { ApiGateway } from "./components/api-gateway";
+import { OpenAiFleet } from "./components/fleet";
+import { GatewayAccess } from "./components/gateway-access";
+import { GatewayApi } from "./components/gateway-api";
+import { GatewayBackends } from "./components/gateway-backends";
+import { backendId, poolId } from "./model/names";
+import { renderPolicies } from "./policies/render";
+import { createProviders, providerFor } from "./providers";
+import { loadProgramTopology } from "./stack-config";
+
+const topology = loadProgramTopology();
+const providers = createProviders(topology.subscriptions);
+const gatewayProvider = providerFor(providers, topology.gateway.subscription.alias);
+
+const fleet = new OpenAiFleet("fleet", { topology, providers });
+const apim = new ApiGateway("gateway", { gateway: topology.gateway, provider: gatewayProvider, tags: topology.tags });
+const service = { serviceName: apim.serviceName, resourceGroupName: apim.resourceGroupName };
+const members = new GatewayBackends("backends", {
+  topology,
+  ...service,
+  accounts: fleet.accounts,
+  provider: gatewayProvider,
+});
+new GatewayAccess("access", { topology, principalId: apim.principalId, accounts: fleet.accounts, providers });
+const api = new GatewayApi("api", {
+  topology,
+  ...service,
+  provider: gatewayProvider,
+  policies: renderPolicies(topology),
+  policyDependsOn: [...members.backends.values(), ...members.pools.values()],
+});
+
+/** The one endpoint clients use as their Azure OpenAI endpoint. */
+export const gatewayUrl = apim.gatewayUrl;
+/** Per route: the URL of its deployment path. */
+export const routeEndpoints = apim.gatewayUrl.apply((url) =>
+  Object.fromEntries(topology.routes.map((r) => [r.name, `${url}/openai/deployments/${r.name}`])),
+);
+/** Every pool member with where it runs and how it is weighted. */
+export const backends = topology.routes.flatMap((route) =>
+  route.members.map((m) => ({
+    route: route.name,
+    backendId: backendId(m.accountKey),
+    pool: topology.routingMode === "pool" ? poolId(route.name) : null,
+    account: m.accountKey,
+    subscription: m.subscription.alias,
+    subscriptionId: m.subscription.id,
+    location: m.location,
+    sku: m.deployment.sku,
+    capacity: m.deployment.capacity,
+    priority: m.priority,
+    weight: m.weight,
+  })),
+);
+/** Each account's endpoint, ARM id and deployments. */
+export const accounts = [...fleet.accounts.entries()].map(([key, account]) => ({
+  key,
+  endpoint: account.endpoint,
+  id: account.accountId,
+  deployments: account.deploymentNames,
+}));
+/** Primary subscription key per consumer team (secret). */
+export const consumerKeys = api.consumerKeys;
+/** Usable tokens per minute over every route. */
+export const totalTpm = topology.totalTpm;
+export const routingMode = topology.routingMode;
+export const apimServiceName = apim.serviceName;
+export const gatewayPrincipalId = apim.principalId;

@@ -1,0 +1,63 @@
+/**
+ * Runs the real program (infra/index.ts) under Pulumi's mocks for a stack
+ * config. Modules are reset first and both the runner and the program are
+ * imported after that, so they share one fresh @pulumi/pulumi and every run
+ * executes the program again.
+ */
+import { vi } from "vitest";
+import { readStackConfig, stackFile } from "../../infra/config/load";
+import type { MockRunResult, RecordedResource } from "../../infra/cli/mock-run";
+
+export type { RecordedResource };
+
+export function stackConfig(stack: string): Record<string, unknown> {
+  return readStackConfig(stackFile(stack));
+}
+
+/** A deep copy of a stack's config with `aoai-gateway:<key>` values replaced. */
+export function withConfig(stack: string, changes: Record<string, unknown>): Record<string, unknown> {
+  const config = structuredClone(stackConfig(stack));
+  for (const [key, value] of Object.entries(changes)) config[`aoai-gateway:${key}`] = value;
+  return config;
+}
+
+export async function runStack(
+  config: Record<string, unknown>,
+  onRegister?: (type: string, name: string) => void,
+): Promise<MockRunResult> {
+  vi.resetModules();
+  const { runProgramWithMocks } = await import("../../infra/cli/mock-run.js");
+  return runProgramWithMocks({ config, stack: "test", load: () => import("../../infra/index.js"), onRegister });
+}
+
+export function ofType(result: MockRunResult, type: string): RecordedResource[] {
+  return result.resources.filter((r) => r.type === type);
+}
+
+export function named(result: MockRunResult, type: string, name: string): RecordedResource {
+  const r = result.resources.find((x) => x.type === type && x.name === name);
+  if (!r)
+    throw new Error(
+      `no ${type} named ${name}; have ${ofType(result, type)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
+  return r;
+}
+
+export const T = {
+  provider: "pulumi:providers:azure-native",
+  rg: "azure-native:resources:ResourceGroup",
+  account: "azure-native:cognitiveservices:Account",
+  deployment: "azure-native:cognitiveservices:Deployment",
+  apim: "azure-native:apimanagement:ApiManagementService",
+  generic: "azure-native:resources:Resource",
+  backend: "azure-native:apimanagement:Backend",
+  role: "azure-native:authorization:RoleAssignment",
+  api: "azure-native:apimanagement:Api",
+  operation: "azure-native:apimanagement:ApiOperation",
+  apiPolicy: "azure-native:apimanagement:ApiPolicy",
+  product: "azure-native:apimanagement:Product",
+  productApi: "azure-native:apimanagement:ProductApi",
+  subscription: "azure-native:apimanagement:Subscription",
+} as const;

@@ -1,0 +1,16 @@
+// A plain object rather than defineConfig(): this project is CommonJS (no
+// "type": "module") and vitest/config is an ES module, so only its types are
+// imported here. Vitest bundles this file itself, so no import is needed at run time.
+import type { ViteUserConfig } from "vitest/config" with { "resolution-mode": "import" };
+
+const config: ViteUserConfig = {
+  test: {
+    environment: "node",
+    include: ["test/**/*.test.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
+    // One test spawns the real bin (tsx compiles the CLI on start), which takes a few seconds on a cold cache.
+    testTimeout: 30_000,
+  },
+};
+
+export default config;
