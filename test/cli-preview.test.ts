@@ -1,0 +1,128 @@
+/**
+ * Issue #3: `aoai-gateway preview` runs the real program under mocks and
+ * lists every resource, grouped by subscription and region.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { run } from "../infra/cli/main";
+import type { RecordedResource } from "../infra/cli/mock-run";
+import { stackNameOf } from "../infra/cli/preview";
+
+const ROOT = join(__dirname, "..");
+
+/** The CLI in a child process: `preview` runs the Pulumi program, which must run once per process. */
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "aoai-gateway.cjs"), ...args], { encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("aoai-gateway preview --json", () => {
+  const r = cli("preview", "--stack", "prod", "--json");
+  const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
+
+  it("exits 0 with nothing on stderr", () => {
+    expect([r.code, r.err]).toEqual([0, ""]);
+  });
+
+  it("lists the accounts of every subscription and region in prod, each under its own provider", () => {
+    expect(
+      resources
+        .filter((x) => x.type === "azure-native:cognitiveservices:Account")
+        .map((x) => [x.inputs.location, x.provider]),
+    ).toEqual([
+      ["swedencentral", "azure-prod-hub"],
+      ["eastus2", "azure-prod-east"],
+      ["westus3", "azure-prod-west"],
+      ["francecentral", "azure-prod-eu"],
+    ]);
+  });
+
+  it("lists all 8 prod deployments, each under its account's provider", () => {
+    const deployments = resources.filter((x) => x.type === "azure-native:cognitiveservices:Deployment");
+    expect(deployments.map((d) => d.provider).sort()).toEqual([
+      "azure-prod-east",
+      "azure-prod-east",
+      "azure-prod-eu",
+      "azure-prod-eu",
+      "azure-prod-hub",
+      "azure-prod-hub",
+      "azure-prod-west",
+      "azure-prod-west",
+    ]);
+  });
+
+  it("includes the provider resources with their inputs", () => {
+    expect(resources.find((x) => x.name === "azure-prod-eu")).toEqual({
+      type: "pulumi:providers:azure-native",
+      name: "azure-prod-eu",
+      provider: null,
+      parent: null,
+      dependsOn: [],
+      inputs: { environment: "public", subscriptionId: "00000000-0000-0000-0000-0000000a0004" },
+      custom: true,
+      options: {},
+    });
+  });
+
+  it("records parents and explicit dependencies by logical name", () => {
+    const d = resources.find((x) => x.name === "fleet-prod-eu-francecentral-gpt-4o");
+    expect([d?.parent, d?.dependsOn]).toEqual([
+      "fleet-prod-eu-francecentral",
+      ["fleet-prod-eu-francecentral-gpt-4.1-mini"],
+    ]);
+  });
+
+  it("registers 51 resources for prod: 38 Azure resources, 4 providers and 9 components", () => {
+    expect([
+      resources.length,
+      resources.filter((x) => x.type.startsWith("azure-native:")).length,
+      resources.filter((x) => x.type.startsWith("pulumi:providers:")).length,
+      resources.filter((x) => !x.custom).length,
+    ]).toEqual([51, 38, 4, 9]);
+  });
+});
+
+describe("aoai-gateway preview (text)", () => {
+  const r = cli("preview", "--stack", "dev");
+
+  it("groups resources by subscription and then by region", () => {
+    const lines = r.out.split("\n");
+    expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 20 resources",
+      "  swedencentral (20)",
+      "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 5 resources",
+      "  eastus2 (5)",
+      "25 resources under 2 providers, in 7 components.",
+    ]);
+  });
+
+  it("lists a role assignment under the region of the account it grants", () => {
+    const spoke = r.out.slice(r.out.indexOf("  eastus2"));
+    expect(spoke).toContain("    azure-native:authorization:RoleAssignment  access-dev-spoke-eastus2");
+  });
+});
+
+describe("aoai-gateway preview with an invalid config", () => {
+  it("exits 1 with the validation message and registers nothing", async () => {
+    let out = "";
+    let err = "";
+    const code = await run(["preview", "--config", join(ROOT, "test", "fixtures", "invalid-priority.yaml")], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+    });
+    expect({ code, out, err }).toEqual({
+      code: 1,
+      out: "",
+      err:
+        "invalid stack config (1 problem):\n" +
+        "  - aoai-gateway:backends[0].deployments[0].priority: got 101; allowed: an integer from 0 to 100\n",
+    });
+  });
+});
+
+describe("stackNameOf", () => {
+  it("takes the stack name from a Pulumi.<name>.yaml file name", () => {
+    expect([stackNameOf("/x/stacks/Pulumi.prod.yaml"), stackNameOf("custom.yaml")]).toEqual(["prod", "preview"]);
+  });
+});
