@@ -9,6 +9,7 @@ import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
 import { GatewayBackends } from "./components/gateway-backends";
 import { backendId, poolId } from "./model/names";
+import { createPlan } from "./model/plan";
 import { renderPolicies } from "./policies/render";
 import { createProviders, providerFor } from "./providers";
 import { loadProgramTopology } from "./stack-config";
@@ -41,20 +42,13 @@ export const gatewayUrl = apim.gatewayUrl;
 export const routeEndpoints = apim.gatewayUrl.apply((url) =>
   Object.fromEntries(topology.routes.map((r) => [r.name, `${url}/openai/deployments/${r.name}`])),
 );
-/** Every pool member with where it runs and how it is weighted. */
-export const backends = topology.routes.flatMap((route) =>
-  route.members.map((m) => ({
-    route: route.name,
-    backendId: backendId(m.accountKey),
-    pool: topology.routingMode === "pool" ? poolId(route.name) : null,
-    account: m.accountKey,
-    subscription: m.subscription.alias,
-    subscriptionId: m.subscription.id,
-    location: m.location,
-    sku: m.deployment.sku,
-    capacity: m.deployment.capacity,
-    priority: m.priority,
-    weight: m.weight,
+/** Every pool member with where it runs and how it is weighted (the plan's members, with their APIM ids). */
+export const backends = createPlan(topology).routes.flatMap((route) =>
+  route.members.map(({ share, capacityTpm, rpm, ...member }) => ({
+    route: route.deployment,
+    backendId: backendId(member.account),
+    pool: topology.routingMode === "pool" ? poolId(route.deployment) : null,
+    ...member,
   })),
 );
 /** Each account's endpoint, ARM id and deployments. */

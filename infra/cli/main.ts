@@ -17,15 +17,6 @@ import {
   sourceFile,
 } from "./common";
 
-export {
-  type Io,
-  type SourceOptions,
-  UsageError,
-  addSourceOptions,
-  loadTopology,
-  processIo,
-  sourceFile,
-} from "./common";
 
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")
