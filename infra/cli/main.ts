@@ -17,7 +17,6 @@ import {
   sourceFile,
 } from "./common";
 
-
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")
     .description("Plan, preview and render an aoai-gateway stack offline (no Azure access needed).")
