@@ -62,6 +62,8 @@ export interface TierInfo {
   readonly monthlyBaseUsd: number;
   readonly perUnitUsd: number;
   readonly pricingNote: string;
+  /** Whether the tier runs the azure-openai-token-limit policy. */
+  readonly tokenLimitPolicy: boolean;
 }
 
 /**

@@ -309,6 +309,12 @@ function crossFieldProblems(raw: unknown): Problem[] {
         text: `got "pool"; allowed: policy for sku ${sku} (it has no backend circuit breakers, so pool members would not be taken out on 429)`,
       });
     }
+    if (asRecord(asRecord(root.policies).tokenLimit).enabled === true && !tier.tokenLimitPolicy) {
+      problems.push({
+        path: ["policies", "tokenLimit", "enabled"],
+        text: `got true; allowed: false for sku ${sku} (azure-openai-token-limit is not available in that tier)`,
+      });
+    }
   }
 
   // Backends: aliases, per-account and per-region limits, routes.

@@ -1,0 +1,194 @@
+/**
+ * APIM policy documents rendered from the Handlebars templates in `policies/`.
+ * Pure: reads the template files and the topology, imports nothing from
+ * Pulumi or Azure, and returns text. The `render` command writes exactly what
+ * the Pulumi program attaches, because both call `renderPolicies`.
+ *
+ * Templates see a typed `PolicyContext` built from the topology and nothing
+ * else (`createPolicyContext`). Handlebars runs with `strict: true` (a missing field
+ * throws) and `knownHelpersOnly: true` (no custom helpers: the templates stay
+ * readable as XML). APIM named values are written `\{{name}}` in a template
+ * so Handlebars leaves `{{name}}` for APIM.
+ *
+ * The rendered text is well-formed XML with no entity or character
+ * references at all: C# expressions that contain `"` sit in single-quoted
+ * attributes, and no expression uses `<` or `&`. So it means the same to
+ * APIM whether attached with format `xml` (parsed as XML) or `rawxml`
+ * (expressions taken verbatim), and the shared linter checks what runs.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import Handlebars from "handlebars";
+import type { RoutingMode } from "../config/schema";
+import { API_ID, backendId, poolId } from "../model/names";
+import type { RouteModel, Topology } from "../model/topology";
+
+/** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
+export const POLICY_TEMPLATE_DIR = resolve(__dirname, "..", "..", "policies");
+
+/** The Entra ID resource (audience) of Azure OpenAI tokens for the gateway's managed identity. */
+export const COGNITIVE_SERVICES_RESOURCE = "https://cognitiveservices.azure.com";
+
+/** Scopes a rendered document is attached at. Only `api` is rendered today. */
+export type PolicyScope = "api" | "service";
+
+export interface RenderedPolicy {
+  readonly scope: PolicyScope;
+  /** The APIM entity the document is attached to (the API id for scope `api`). */
+  readonly id: string;
+  /** File name `render` writes: `<scope>-<id>.xml`. */
+  readonly fileName: string;
+  readonly xml: string;
+}
+
+/** ISO 8601 `PT#H#M#S` (the form the config schema accepts) in seconds. */
+export function isoDurationSeconds(duration: string): number {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(duration);
+  if (!m || duration === "PT") throw new Error(`not an ISO 8601 duration in hours, minutes and seconds: ${duration}`);
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+/** One route member as the policy carries it: the selection data policy mode runs on. */
+export interface PolicyMember {
+  /** APIM backend id of the member's account. */
+  readonly backend: string;
+  /** Lower is used first. */
+  readonly priority: number;
+  /** Share of traffic inside its priority group. */
+  readonly weight: number;
+  /** Azure region (also how pool mode names the member that served: `x-ms-region`). */
+  readonly location: string;
+  /** Subscription alias. */
+  readonly subscription: string;
+}
+
+export interface PolicyRoute {
+  /** Deployment name clients call. */
+  readonly name: string;
+  /** APIM backend id of the route's pool (exists in pool mode only). */
+  readonly poolId: string;
+  readonly memberCount: number;
+  /** Sorted by priority, then account key (the topology's order). */
+  readonly members: readonly PolicyMember[];
+  /** `members` as a JSON literal, emitted into the policy. */
+  readonly membersJson: string;
+}
+
+export interface PolicyContext {
+  readonly apiId: string;
+  readonly routingMode: RoutingMode;
+  /** routingMode === "pool", for `{{#if}}`. */
+  readonly poolMode: boolean;
+  /**
+   * `count` of the single retry: enough retries for the largest route to try
+   * every member once (members - 1), at least 1 (APIM's minimum). Each route
+   * stops at its own size through the retry condition.
+   */
+  readonly retryCount: number;
+  /** Prefix of every cache key the policy stores (per gateway, so a shared external cache cannot mix stacks). */
+  readonly cacheKeyPrefix: string;
+  readonly managedIdentityResource: string;
+  /**
+   * Seconds a member counts as throttled when its 429 carries no Retry-After,
+   * and the Retry-After of the gateway's own 503: the circuit breaker's trip
+   * duration (`aoai-gateway:circuitBreaker.tripDuration`), in both modes.
+   */
+  readonly fallbackRetryAfterSeconds: number;
+  /** Deployment names, for the 404 message. */
+  readonly deploymentList: string;
+  readonly routes: readonly PolicyRoute[];
+  /** Hook, off by default (`aoai-gateway:policies.tokenLimit`). */
+  readonly tokenLimit: { readonly enabled: boolean; readonly tokensPerMinute: number };
+  /** Hook, off by default (`aoai-gateway:policies.tokenMetrics`). */
+  readonly tokenMetrics: { readonly enabled: boolean; readonly namespace: string };
+}
+
+/**
+ * Identifiers that reach XML attributes, C# string literals and JSON in the
+ * policy. The config schema already limits deployment names, aliases and
+ * regions to these characters; this guards the promise that no escaping is
+ * ever needed.
+ */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function safe(value: string, what: string): string {
+  if (!SAFE_ID.test(value)) {
+    throw new Error(`${what} ${JSON.stringify(value)} cannot be written into a policy: allowed are letters, digits, '.', '_' and '-'`);
+  }
+  return value;
+}
+
+function routeContext(route: RouteModel): PolicyRoute {
+  const members: PolicyMember[] = route.members.map((m) => ({
+    backend: safe(backendId(m.accountKey), "backend id"),
+    priority: m.priority,
+    weight: m.weight,
+    location: safe(m.location, "region"),
+    subscription: safe(m.subscription.alias, "subscription alias"),
+  }));
+  return {
+    name: safe(route.name, "deployment name"),
+    poolId: safe(poolId(route.name), "pool id"),
+    memberCount: members.length,
+    members,
+    membersJson: JSON.stringify(members),
+  };
+}
+
+/**
+ * The typed context every template renders from. Tier/feature combinations
+ * (token limit on Consumption) are rejected earlier, by config validation.
+ */
+export function createPolicyContext(topology: Topology): PolicyContext {
+  const { policies, circuitBreaker } = topology;
+  const routes = topology.routes.map(routeContext);
+  const largest = Math.max(1, ...routes.map((r) => r.memberCount));
+  return {
+    apiId: API_ID,
+    routingMode: topology.routingMode,
+    poolMode: topology.routingMode === "pool",
+    retryCount: Math.max(1, largest - 1),
+    cacheKeyPrefix: `aoai-gateway:${safe(topology.gateway.name, "gateway name")}:`,
+    managedIdentityResource: COGNITIVE_SERVICES_RESOURCE,
+    fallbackRetryAfterSeconds: Math.max(1, isoDurationSeconds(circuitBreaker.tripDuration)),
+    deploymentList: routes.map((r) => r.name).join(", "),
+    routes,
+    tokenLimit: { enabled: policies.tokenLimit.enabled, tokensPerMinute: policies.tokenLimit.tokensPerMinute },
+    tokenMetrics: {
+      enabled: policies.tokenMetrics.enabled,
+      namespace: safe(policies.tokenMetrics.namespace, "metric namespace"),
+    },
+  };
+}
+
+export const COMPILE_OPTIONS = { strict: true, knownHelpersOnly: true } as const;
+
+/** A Handlebars environment with every partial in `<dir>/partials` registered under its file name. */
+export function templateEnvironment(dir: string = POLICY_TEMPLATE_DIR): typeof Handlebars {
+  const hb = Handlebars.create();
+  const partialDir = join(dir, "partials");
+  for (const file of readdirSync(partialDir).filter((f) => f.endsWith(".hbs")).sort()) {
+    hb.registerPartial(basename(file, ".hbs"), readFileSync(join(partialDir, file), "utf8"));
+  }
+  return hb;
+}
+
+/** Render one template of `dir` (file `<name>.hbs`) with the given context. */
+export function renderTemplate(name: string, context: PolicyContext, dir: string = POLICY_TEMPLATE_DIR): string {
+  const hb = templateEnvironment(dir);
+  const template = hb.compile(readFileSync(join(dir, `${name}.hbs`), "utf8"), COMPILE_OPTIONS);
+  return template(context);
+}
+
+/** Every policy document the stack attaches, one per scope. */
+export function renderPolicies(topology: Topology): RenderedPolicy[] {
+  const context = createPolicyContext(topology);
+  return [
+    {
+      scope: "api",
+      id: API_ID,
+      fileName: `api-${API_ID}.xml`,
+      xml: renderTemplate("api", context),
+    },
+  ];
+}
