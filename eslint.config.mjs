@@ -8,6 +8,7 @@ export default tseslint.config(
   { ignores: ["node_modules/**", "coverage/**", "bin/**", ".ci/**"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ["**/*.ts"],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
