@@ -6,23 +6,10 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { stackFile } from "../infra/config/load";
-import { run } from "../infra/cli/main";
+import { cli } from "./helpers/cli";
 import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
 
 const ROOT = resolve(__dirname, "..");
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(...argv: string[]): Promise<Result> {
-  let out = "";
-  let err = "";
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

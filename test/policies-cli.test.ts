@@ -3,25 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { run } from "../infra/cli/main";
+import { cli } from "./helpers/cli";
 import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
 import { buildTopology } from "../infra/model/topology";
 import { renderPolicies } from "../infra/policies/render";
 import { validRawConfig } from "./helpers/config-fixtures";
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(...argv: string[]): Promise<Result> {
-  let out = "";
-  let err = "";
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-render-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
