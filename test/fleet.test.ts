@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
-import { T, named, ofType, runStack, stackConfig, withConfig } from "./helpers/program";
+import { T, named, ofType, runStack, stackConfig, withBackends } from "./helpers/program";
 
 /** Registration order across accounts is not fixed; compare sorted by logical name. */
 const byName = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
@@ -91,10 +91,9 @@ describe("accounts", () => {
   });
 
   it("passes publicNetworkAccess and per-backend tags from config", async () => {
-    const config = withConfig("dev", {});
-    const backends = structuredClone(config["aoai-gateway:backends"]) as Record<string, unknown>[];
-    backends[1] = { ...backends[1], publicNetworkAccess: "Disabled", tags: { costCenter: "42" } };
-    config["aoai-gateway:backends"] = backends;
+    const config = withBackends("dev", (backends) => {
+      backends[1] = { ...backends[1], publicNetworkAccess: "Disabled", tags: { costCenter: "42" } };
+    });
     const result = await runStack(config);
     const account = named(result, T.account, "fleet-dev-spoke-eastus2");
     expect(account.inputs.properties).toEqual({
@@ -118,10 +117,9 @@ describe("resource groups", () => {
   });
 
   it("adopts an existing resource group: registers no group and deploys the account into it", async () => {
-    const config = withConfig("dev", {});
-    const backends = structuredClone(config["aoai-gateway:backends"]) as Record<string, unknown>[];
-    backends[0] = { ...backends[0], resourceGroup: "platform-ai-rg" };
-    config["aoai-gateway:backends"] = backends;
+    const config = withBackends("dev", (backends) => {
+      backends[0] = { ...backends[0], resourceGroup: "platform-ai-rg" };
+    });
     const result = await runStack(config);
     expect(ofType(result, T.rg).map((g) => g.name)).toEqual(["gateway-rg", "fleet-dev-spoke-eastus2-rg"]);
     const account = named(result, T.account, "fleet-dev-hub-swedencentral");
@@ -132,10 +130,9 @@ describe("resource groups", () => {
   });
 
   it("moving an account to another resource group gives it a new name (no clash with the soft-deleted original)", async () => {
-    const config = withConfig("dev", {});
-    const backends = structuredClone(config["aoai-gateway:backends"]) as Record<string, unknown>[];
-    backends[0] = { ...backends[0], resourceGroup: "platform-ai-rg" };
-    config["aoai-gateway:backends"] = backends;
+    const config = withBackends("dev", (backends) => {
+      backends[0] = { ...backends[0], resourceGroup: "platform-ai-rg" };
+    });
     const moved = await runStack(config);
     expect(named(moved, T.account, "fleet-dev-hub-swedencentral").inputs.accountName).not.toBe(
       named(dev, T.account, "fleet-dev-hub-swedencentral").inputs.accountName,
@@ -255,14 +252,13 @@ describe("deployments", () => {
   });
 
   it("passes raiPolicyName and versionUpgradeOption from config", async () => {
-    const config = withConfig("dev", {});
-    const backends = structuredClone(config["aoai-gateway:backends"]) as { deployments: Record<string, unknown>[] }[];
-    backends[0].deployments[0] = {
-      ...backends[0].deployments[0],
-      raiPolicyName: "strict-filter",
-      versionUpgradeOption: "NoAutoUpgrade",
-    };
-    config["aoai-gateway:backends"] = backends;
+    const config = withBackends("dev", (backends) => {
+      backends[0].deployments[0] = {
+        ...backends[0].deployments[0],
+        raiPolicyName: "strict-filter",
+        versionUpgradeOption: "NoAutoUpgrade",
+      };
+    });
     const result = await runStack(config);
     expect(named(result, T.deployment, "fleet-dev-hub-swedencentral-gpt-4o").inputs.properties).toEqual({
       model: { format: "OpenAI", name: "gpt-4o", version: "2024-11-20" },
@@ -321,10 +317,9 @@ describe("components and outputs", () => {
 describe("invalid config", () => {
   it("registers no resource and fails with the validator's message", async () => {
     const registered: string[] = [];
-    const config = withConfig("dev", {});
-    const backends = structuredClone(config["aoai-gateway:backends"]) as { deployments: Record<string, unknown>[] }[];
-    backends[0].deployments[0] = { ...backends[0].deployments[0], priority: 101 };
-    config["aoai-gateway:backends"] = backends;
+    const config = withBackends("dev", (backends) => {
+      backends[0].deployments[0] = { ...backends[0].deployments[0], priority: 101 };
+    });
     await expect(runStack(config, (type, name) => registered.push(`${type}::${name}`))).rejects.toThrow(
       "aoai-gateway:backends[0].deployments[0].priority: got 101; allowed: an integer from 0 to 100",
     );

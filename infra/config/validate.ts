@@ -206,6 +206,13 @@ function dedupe(problems: Problem[]): Problem[] {
   });
 }
 
+/** Where `key` was first seen, or undefined (and `index` is recorded as its first place). */
+function seenAt<K>(seen: Map<K, number>, key: K, index: number): number | undefined {
+  const first = seen.get(key);
+  if (first === undefined) seen.set(key, index);
+  return first;
+}
+
 function asRecord(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
@@ -227,13 +234,13 @@ function crossFieldProblems(raw: unknown): Problem[] {
   rawSubscriptions.forEach((raw, i) => {
     const alias = asRecord(raw).alias;
     if (typeof alias !== "string") return;
-    const first = aliasAt.get(alias);
+    const first = seenAt(aliasAt, alias, i);
     if (first !== undefined) {
       problems.push({
         path: ["subscriptions", i, "alias"],
         text: `got ${show(alias)}; allowed: an alias not used before (already used at ${keyPath(["subscriptions", first])})`,
       });
-    } else aliasAt.set(alias, i);
+    }
   });
   const idAt = new Map<string, number>();
   rawSubscriptions
@@ -241,24 +248,24 @@ function crossFieldProblems(raw: unknown): Problem[] {
     .forEach((s, i) => {
       if (!s.success) return;
       const id = s.data.id.toLowerCase();
-      const firstId = idAt.get(id);
+      const firstId = seenAt(idAt, id, i);
       if (firstId !== undefined) {
         problems.push({
           path: ["subscriptions", i, "id"],
           text: `got ${show(s.data.id)}; allowed: a subscription not listed before (already listed at ${keyPath(["subscriptions", firstId])}; one alias per subscription, since one subscription is one set of quota pools)`,
         });
-      } else idAt.set(id, i);
+      }
       // One override per quota pool.
       const poolAt = new Map<string, number>();
       s.data.quotas.forEach((q, j) => {
         const key = `${q.model}|${q.sku}|${q.location}`;
-        const prev = poolAt.get(key);
+        const prev = seenAt(poolAt, key, j);
         if (prev !== undefined) {
           problems.push({
             path: ["subscriptions", i, "quotas", j],
             text: `got a second override for ${q.model} ${q.sku} in ${q.location}; allowed: one override per model, deployment type and region (first at ${keyPath(["subscriptions", i, "quotas", prev])})`,
           });
-        } else poolAt.set(key, j);
+        }
         const provisioned = isProvisioned(q.sku);
         if (provisioned && (q.ptu === undefined || q.tpm !== undefined)) {
           problems.push({
@@ -340,13 +347,13 @@ function crossFieldProblems(raw: unknown): Problem[] {
       const d = DeploymentSchema.safeParse(rawDeployment);
       if (!d.success) return;
       const path: PathPart[] = ["backends", i, "deployments", j];
-      const prev = namesAt.get(d.data.name);
+      const prev = seenAt(namesAt, d.data.name, j);
       if (prev !== undefined) {
         problems.push({
           path: [...path, "name"],
           text: `got ${show(d.data.name)}; allowed: a name not used before in this account (already at ${keyPath(["backends", i, "deployments", prev])})`,
         });
-      } else namesAt.set(d.data.name, j);
+      }
       if (d.data.tpmPerPtu !== undefined && !isProvisioned(d.data.sku)) {
         problems.push({
           path: [...path, "tpmPerPtu"],
@@ -392,13 +399,13 @@ function crossFieldProblems(raw: unknown): Problem[] {
   asArray(root.consumers).forEach((c, i) => {
     const name = asRecord(c).name;
     if (typeof name !== "string") return;
-    const prev = consumerAt.get(name);
+    const prev = seenAt(consumerAt, name, i);
     if (prev !== undefined) {
       problems.push({
         path: ["consumers", i, "name"],
         text: `got ${show(name)}; allowed: a name not used before (already at ${keyPath(["consumers", prev])})`,
       });
-    } else consumerAt.set(name, i);
+    }
   });
   return problems;
 }

@@ -21,6 +21,18 @@ export function withConfig(stack: string, changes: Record<string, unknown>): Rec
   return config;
 }
 
+export interface RawBackendEntry extends Record<string, unknown> {
+  deployments: Record<string, unknown>[];
+}
+
+/** A copy of a stack's config whose `aoai-gateway:backends` list `change` has edited in place. */
+export function withBackends(stack: string, change: (backends: RawBackendEntry[]) => void): Record<string, unknown> {
+  const config = withConfig(stack, {});
+  const backends = config["aoai-gateway:backends"] as RawBackendEntry[];
+  change(backends);
+  return config;
+}
+
 export async function runStack(
   config: Record<string, unknown>,
   onRegister?: (type: string, name: string) => void,
