@@ -42,9 +42,14 @@ export function sourceFile(opts: SourceOptions): string {
 
 export class UsageError extends Error {}
 
-/** Read, validate and model a stack file. Throws StackFileError or ConfigError. */
-export function loadTopology(file: string): Topology {
-  return buildTopology(validateConfig(namespaceConfig(readStackConfig(file))));
+/**
+ * Read, validate and model a stack file; `adjust` may edit the raw namespace
+ * map first (validated like the file). Throws StackFileError or ConfigError.
+ */
+export function loadTopology(file: string, adjust?: (raw: Record<string, unknown>) => void): Topology {
+  const raw = namespaceConfig(readStackConfig(file));
+  adjust?.(raw);
+  return buildTopology(validateConfig(raw));
 }
 
 export function addSourceOptions(cmd: Command): Command {

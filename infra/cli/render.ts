@@ -9,13 +9,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option } from "commander";
-import { namespaceConfig, readStackConfig } from "../config/load";
 import { ROUTING_MODES, type RoutingMode } from "../config/schema";
-import { validateConfig } from "../config/validate";
-import { buildTopology } from "../model/topology";
 import { renderPolicies } from "../policies/render";
 import type { RegisterCommand } from "./commands";
-import { type SourceOptions, addSourceOptions, sourceFile } from "./common";
+import { type SourceOptions, addSourceOptions, loadTopology, sourceFile } from "./common";
 
 interface RenderOptions extends SourceOptions {
   out: string;
@@ -34,13 +31,12 @@ export const registerRender: RegisterCommand = (program, io, setCode) => {
       ]),
     )
     .action((opts: RenderOptions) => {
-      const raw = namespaceConfig(readStackConfig(sourceFile(opts)));
-      if (opts.routingMode) {
+      const topology = loadTopology(sourceFile(opts), (raw) => {
+        if (!opts.routingMode) return;
         const routing = raw.routing !== null && typeof raw.routing === "object" ? raw.routing : {};
         raw.routing = { ...routing, mode: opts.routingMode };
-      }
-      const config = validateConfig(raw);
-      const policies = renderPolicies(buildTopology(config));
+      });
+      const policies = renderPolicies(topology);
       const dir = resolve(opts.out);
       mkdirSync(dir, { recursive: true });
       const written = policies.map((p) => {
@@ -49,7 +45,7 @@ export const registerRender: RegisterCommand = (program, io, setCode) => {
         return { scope: p.scope, id: p.id, file };
       });
       if (opts.json) {
-        io.out(JSON.stringify({ routingMode: config.routing.mode, policies: written }, null, 2) + "\n");
+        io.out(JSON.stringify({ routingMode: topology.routingMode, policies: written }, null, 2) + "\n");
       } else {
         io.out(written.map((w) => `${w.scope} ${w.id}: ${w.file}`).join("\n") + "\n");
       }
