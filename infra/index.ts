@@ -8,7 +8,7 @@ import { OpenAiFleet } from "./components/fleet";
 import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
 import { GatewayBackends } from "./components/gateway-backends";
-import { backendId, poolId } from "./model/names";
+import { poolId } from "./model/names";
 import { createPlan } from "./model/plan";
 import { renderPolicies } from "./policies/render";
 import { createProviders, providerFor } from "./providers";
@@ -46,7 +46,6 @@ export const routeEndpoints = apim.gatewayUrl.apply((url) =>
 export const backends = createPlan(topology).routes.flatMap((route) =>
   route.members.map(({ share, capacityTpm, rpm, ...member }) => ({
     route: route.deployment,
-    backendId: backendId(member.account),
     pool: topology.routingMode === "pool" ? poolId(route.deployment) : null,
     ...member,
   })),

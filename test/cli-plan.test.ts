@@ -33,7 +33,7 @@ describe("aoai-gateway plan --stack dev", () => {
     expect(
       [
         "Route gpt-4o (model gpt-4o): 200,000 TPM usable over 2 members",
-        "  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
+        "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
         "Route gpt-4o-mini (model gpt-4o-mini): 400,000 TPM usable over 2 members",
         "  dev-hub/swedencentral/gpt-4o/GlobalStandard       100,000 TPM  450,000 TPM    22%  default",
         "  dev-spoke/eastus2/gpt-4o-mini/GlobalStandard      200,000 TPM  2,000,000 TPM  10%  default",

@@ -7,6 +7,7 @@ import type { MockRunResult } from "../infra/cli/mock-run";
 import { stackFile } from "../infra/config/load";
 import { loadTopology } from "../infra/cli/common";
 import { renderPolicies } from "../infra/policies/render";
+import { API_OPERATIONS } from "../infra/model/names";
 import { T, named, ofType, runStack, stackConfig, withConfig } from "./helpers/program";
 
 const PROD_SERVICE =
@@ -73,8 +74,10 @@ describe("API Management service", () => {
     expect(named(result, T.apim, "gateway").inputs.enableClientCertificate).toBe(false);
     const backends = ofType(result, T.backend);
     expect(backends.map((b) => [b.inputs.backendId, b.inputs.type, "circuitBreaker" in b.inputs])).toEqual([
-      ["aoai-dev-hub-swedencentral", "Single", false],
-      ["aoai-dev-spoke-eastus2", "Single", false],
+      ["aoai-dev-hub-swedencentral-gpt-4o", "Single", false],
+      ["aoai-dev-spoke-eastus2-gpt-4o", "Single", false],
+      ["aoai-dev-hub-swedencentral-gpt-4o-mini", "Single", false],
+      ["aoai-dev-spoke-eastus2-gpt-4o-mini", "Single", false],
     ]);
     expect(result.outputs.routingMode).toBe("policy");
   });
@@ -118,19 +121,20 @@ describe("API Management service", () => {
 });
 
 describe("backends", () => {
-  it("creates one backend per account and one pool per route: 4 + 2 in prod, 2 + 2 in dev", () => {
+  it("creates one backend per (account, deployment) and one pool per route: 8 + 2 in prod, 4 + 2 in dev", () => {
     const count = (r: MockRunResult, type: string) => ofType(r, T.backend).filter((b) => b.inputs.type === type).length;
-    expect([count(prod, "Single"), count(prod, "Pool")]).toEqual([4, 2]);
-    expect([count(dev, "Single"), count(dev, "Pool")]).toEqual([2, 2]);
+    expect([count(prod, "Single"), count(prod, "Pool")]).toEqual([8, 2]);
+    expect([count(dev, "Single"), count(dev, "Pool")]).toEqual([4, 2]);
   });
 
   it("points each member backend at its account's /openai endpoint (APIM does not append the API path)", () => {
-    expect(named(prod, T.backend, "backends-prod-west-westus3").inputs).toEqual({
+    expect(named(prod, T.backend, "backends-aoai-prod-west-westus3-gpt-4o").inputs).toEqual({
       resourceGroupName: "contoso-ai-gateway-rg",
       serviceName: "contoso-ai-554e8197",
-      backendId: "aoai-prod-west-westus3",
-      title: "contoso-ai-prod-west-westus3-be76a640",
-      description: "Azure OpenAI account contoso-ai-prod-west-westus3-be76a640: subscription prod-west, westus3",
+      backendId: "aoai-prod-west-westus3-gpt-4o",
+      title: "gpt-4o on prod-west-westus3",
+      description:
+        "Deployment gpt-4o (GlobalStandard) on Azure OpenAI account prod-west-westus3: subscription prod-west, westus3",
       url: "https://contoso-ai-prod-west-westus3-be76a640.openai.azure.com/openai",
       protocol: "http",
       type: "Single",
@@ -157,7 +161,9 @@ describe("backends", () => {
 
   it("puts the circuit breaker on every member backend in pool mode", () => {
     const members = ofType(prod, T.backend).filter((b) => b.inputs.type === "Single");
-    expect(members.map((b) => (b.inputs.circuitBreaker as { rules: unknown[] }).rules.length)).toEqual([1, 1, 1, 1]);
+    expect(members.map((b) => (b.inputs.circuitBreaker as { rules: unknown[] }).rules.length)).toEqual([
+      1, 1, 1, 1, 1, 1, 1, 1,
+    ]);
   });
 
   it("takes circuit-breaker thresholds from config and drops 5xx when told to", async () => {
@@ -172,7 +178,7 @@ describe("backends", () => {
         },
       }),
     );
-    expect(named(result, T.backend, "backends-dev-hub-swedencentral").inputs.circuitBreaker).toEqual({
+    expect(named(result, T.backend, "backends-aoai-dev-hub-swedencentral-gpt-4o").inputs.circuitBreaker).toEqual({
       rules: [
         {
           name: "openai-throttling",
@@ -199,18 +205,18 @@ describe("backends", () => {
   it("lists each pool member by the member backend's id with the planned priority and weight", () => {
     expect(named(prod, T.backend, "backends-pool-gpt-4o").inputs.pool).toEqual({
       services: [
-        { id: `${PROD_SERVICE}/backends/aoai-prod-hub-swedencentral`, priority: 1, weight: 100 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-east-eastus2`, priority: 2, weight: 50 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-west-westus3`, priority: 2, weight: 50 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-eu-francecentral`, priority: 3, weight: 100 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-hub-swedencentral-gpt-4o`, priority: 1, weight: 100 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-east-eastus2-gpt-4o`, priority: 2, weight: 50 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-west-westus3-gpt-4o`, priority: 2, weight: 50 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-eu-francecentral-gpt-4o`, priority: 3, weight: 100 },
       ],
     });
     expect(named(prod, T.backend, "backends-pool-gpt-4.1-mini").inputs.pool).toEqual({
       services: [
-        { id: `${PROD_SERVICE}/backends/aoai-prod-east-eastus2`, priority: 1, weight: 33 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-hub-swedencentral`, priority: 1, weight: 33 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-west-westus3`, priority: 1, weight: 33 },
-        { id: `${PROD_SERVICE}/backends/aoai-prod-eu-francecentral`, priority: 2, weight: 100 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-east-eastus2-gpt-4.1-mini`, priority: 1, weight: 33 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-hub-swedencentral-gpt-4.1-mini`, priority: 1, weight: 33 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-west-westus3-gpt-4.1-mini`, priority: 1, weight: 33 },
+        { id: `${PROD_SERVICE}/backends/aoai-prod-eu-francecentral-gpt-4.1-mini`, priority: 2, weight: 100 },
       ],
     });
   });
@@ -218,8 +224,10 @@ describe("backends", () => {
   it("creates no pools in policy mode", async () => {
     const result = await runStack(withConfig("dev", { routing: { mode: "policy" } }));
     expect(ofType(result, T.backend).map((b) => b.inputs.backendId)).toEqual([
-      "aoai-dev-hub-swedencentral",
-      "aoai-dev-spoke-eastus2",
+      "aoai-dev-hub-swedencentral-gpt-4o",
+      "aoai-dev-spoke-eastus2-gpt-4o",
+      "aoai-dev-hub-swedencentral-gpt-4o-mini",
+      "aoai-dev-spoke-eastus2-gpt-4o-mini",
     ]);
   });
 });
@@ -327,18 +335,11 @@ describe("client API", () => {
   });
 
   it("saves the API policy only after every backend and pool it names exists", () => {
-    expect([...named(prod, T.apiPolicy, "api-azure-openai-policy").dependsOn].sort()).toEqual([
-      "api-chat-completions",
-      "api-completions",
-      "api-embeddings",
-      "api-image-generations",
-      "backends-pool-gpt-4.1-mini",
-      "backends-pool-gpt-4o",
-      "backends-prod-east-eastus2",
-      "backends-prod-eu-francecentral",
-      "backends-prod-hub-swedencentral",
-      "backends-prod-west-westus3",
-    ]);
+    const backendsAndOperations = [...ofType(prod, T.backend), ...ofType(prod, T.operation)].map((r) => r.name);
+    expect(backendsAndOperations.length).toBe(10 + API_OPERATIONS.length);
+    expect([...named(prod, T.apiPolicy, "api-azure-openai-policy").dependsOn].sort()).toEqual(
+      backendsAndOperations.sort(),
+    );
   });
 
   it("publishes one product with the API and one active subscription per consumer, scoped to the product", () => {
@@ -382,7 +383,7 @@ describe("stack outputs", () => {
     expect((prod.outputs.backends as Record<string, unknown>[]).filter((b) => b.route === "gpt-4o")).toEqual([
       {
         route: "gpt-4o",
-        backendId: "aoai-prod-hub-swedencentral",
+        backendId: "aoai-prod-hub-swedencentral-gpt-4o",
         pool: "pool-gpt-4o",
         account: "prod-hub-swedencentral",
         subscription: "prod-hub",
@@ -395,7 +396,7 @@ describe("stack outputs", () => {
       },
       {
         route: "gpt-4o",
-        backendId: "aoai-prod-east-eastus2",
+        backendId: "aoai-prod-east-eastus2-gpt-4o",
         pool: "pool-gpt-4o",
         account: "prod-east-eastus2",
         subscription: "prod-east",
@@ -408,7 +409,7 @@ describe("stack outputs", () => {
       },
       {
         route: "gpt-4o",
-        backendId: "aoai-prod-west-westus3",
+        backendId: "aoai-prod-west-westus3-gpt-4o",
         pool: "pool-gpt-4o",
         account: "prod-west-westus3",
         subscription: "prod-west",
@@ -421,7 +422,7 @@ describe("stack outputs", () => {
       },
       {
         route: "gpt-4o",
-        backendId: "aoai-prod-eu-francecentral",
+        backendId: "aoai-prod-eu-francecentral-gpt-4o",
         pool: "pool-gpt-4o",
         account: "prod-eu-francecentral",
         subscription: "prod-eu",

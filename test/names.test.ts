@@ -63,10 +63,22 @@ describe("role assignment naming", () => {
 });
 
 describe("backend ids", () => {
-  it("prefixes member backends with aoai- and pools with pool-", () => {
-    expect([backendId("hub-swedencentral"), poolId("gpt-4.1-mini")]).toEqual([
-      "aoai-hub-swedencentral",
+  it("names a member backend after its account and deployment, and a pool after its route", () => {
+    expect([backendId("hub-swedencentral", "gpt-4o"), poolId("gpt-4.1-mini")]).toEqual([
+      "aoai-hub-swedencentral-gpt-4o",
       "pool-gpt-4.1-mini",
+    ]);
+  });
+
+  it("clips a member backend id over 80 characters and keeps it unique with a hash", () => {
+    const deployment = "d".repeat(64);
+    const a = backendId("subscription-alias-westeurope", deployment);
+    const b = backendId("subscription-alias-westeurope", `${"d".repeat(63)}e`);
+    expect([a.length, b.length, a === b, a.startsWith("aoai-subscription-alias-westeurope-ddd")]).toEqual([
+      80,
+      80,
+      false,
+      true,
     ]);
   });
 });

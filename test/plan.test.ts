@@ -41,7 +41,14 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
   });
 
   it("has one route per deployment name, each over both subscriptions with equal weights", () => {
-    const member = (subscription: string, subscriptionId: string, location: string, capacity: number) => ({
+    const member = (
+      deployment: string,
+      subscription: string,
+      subscriptionId: string,
+      location: string,
+      capacity: number,
+    ) => ({
+      backendId: `aoai-${subscription}-${location}-${deployment}`,
       account: `${subscription}-${location}`,
       subscription,
       subscriptionId,
@@ -59,13 +66,19 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
         deployment: "gpt-4o",
         model: "gpt-4o",
         usableTpm: 200000,
-        members: [member("dev-hub", DEV_HUB, "swedencentral", 100), member("dev-spoke", DEV_SPOKE, "eastus2", 100)],
+        members: [
+          member("gpt-4o", "dev-hub", DEV_HUB, "swedencentral", 100),
+          member("gpt-4o", "dev-spoke", DEV_SPOKE, "eastus2", 100),
+        ],
       },
       {
         deployment: "gpt-4o-mini",
         model: "gpt-4o-mini",
         usableTpm: 400000,
-        members: [member("dev-hub", DEV_HUB, "swedencentral", 200), member("dev-spoke", DEV_SPOKE, "eastus2", 200)],
+        members: [
+          member("gpt-4o-mini", "dev-hub", DEV_HUB, "swedencentral", 200),
+          member("gpt-4o-mini", "dev-spoke", DEV_SPOKE, "eastus2", 200),
+        ],
       },
     ]);
   });
@@ -306,9 +319,9 @@ describe("text plan", () => {
   it("lists a route's members with priority, weight, share, subscription, region, type, capacity, TPM and RPM", () => {
     const at = lines.indexOf("Route gpt-4o (model gpt-4o): 200,000 TPM usable over 2 members");
     expect(lines.slice(at + 1, at + 4)).toEqual([
-      "  priority  weight  share  subscription  region         type            capacity  TPM      RPM",
-      "  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
-      "  1         50      50%    dev-spoke     eastus2        GlobalStandard  100K      100,000  600",
+      "  backend                            priority  weight  share  subscription  region         type            capacity  TPM      RPM",
+      "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
+      "  aoai-dev-spoke-eastus2-gpt-4o      1         50      50%    dev-spoke     eastus2        GlobalStandard  100K      100,000  600",
     ]);
   });
 
@@ -351,9 +364,9 @@ describe("text plan of a provisioned route with spillover and unknown quota", ()
   it("shows PTU capacity, unknown TPM, no RPM and spillover members", () => {
     const at = lines.indexOf("Route gpt-4o (model gpt-4o): 10,000 TPM usable over 2 members");
     expect(lines.slice(at + 1, at + 4)).toEqual([
-      "  priority  weight  share      subscription  region         type                capacity  TPM     RPM",
-      "  1         100     100%       hub           swedencentral  ProvisionedManaged  50 PTU    ?       -",
-      "  2         100     spillover  spoke         swedencentral  GlobalStandard      10K       10,000  60",
+      "  backend                          priority  weight  share      subscription  region         type                capacity  TPM     RPM",
+      "  aoai-hub-swedencentral-gpt-4o    1         100     100%       hub           swedencentral  ProvisionedManaged  50 PTU    ?       -",
+      "  aoai-spoke-swedencentral-gpt-4o  2         100     spillover  spoke         swedencentral  GlobalStandard      10K       10,000  60",
     ]);
   });
 

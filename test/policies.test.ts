@@ -146,7 +146,7 @@ function expectedMembers(topology: Topology, route: string): PolicyMember[] {
   const r = topology.routes.find((x) => x.name === route);
   if (!r) throw new Error(`no route ${route}`);
   return r.members.map((m) => ({
-    backend: backendId(m.accountKey),
+    backend: m.backendId,
     priority: m.priority,
     weight: m.weight,
     location: m.location,
@@ -171,16 +171,28 @@ describe("createPolicyContext", () => {
   it("gives each member its backend id, priority, weight, region and subscription alias in topology order", () => {
     expect(prod.routes.find((r) => r.name === "gpt-4o")?.members).toEqual([
       {
-        backend: "aoai-prod-hub-swedencentral",
+        backend: "aoai-prod-hub-swedencentral-gpt-4o",
         priority: 1,
         weight: 100,
         location: "swedencentral",
         subscription: "prod-hub",
       },
-      { backend: "aoai-prod-east-eastus2", priority: 2, weight: 50, location: "eastus2", subscription: "prod-east" },
-      { backend: "aoai-prod-west-westus3", priority: 2, weight: 50, location: "westus3", subscription: "prod-west" },
       {
-        backend: "aoai-prod-eu-francecentral",
+        backend: "aoai-prod-east-eastus2-gpt-4o",
+        priority: 2,
+        weight: 50,
+        location: "eastus2",
+        subscription: "prod-east",
+      },
+      {
+        backend: "aoai-prod-west-westus3-gpt-4o",
+        priority: 2,
+        weight: 50,
+        location: "westus3",
+        subscription: "prod-west",
+      },
+      {
+        backend: "aoai-prod-eu-francecentral-gpt-4o",
         priority: 3,
         weight: 100,
         location: "francecentral",
@@ -394,7 +406,7 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
       .filter((id) => !id.startsWith("@"));
     const memberIds = Object.values(emittedMembers(xml)).flatMap((ms) => ms.map((m) => m.backend));
     const pools = mode === "pool" ? topology.routes.map((r) => poolId(r.name)) : [];
-    const backends = topology.accounts.map((a) => backendId(a.key));
+    const backends = topology.routes.flatMap((r) => r.members.map((m) => backendId(m.accountKey, m.deployment.name)));
     expect({
       unknownLiteral: literalIds.filter((id) => !pools.includes(id)),
       unknownMember: memberIds.filter((id) => !backends.includes(id)),

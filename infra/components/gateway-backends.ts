@@ -1,6 +1,7 @@
 /**
- * APIM backends (issue #4): one per Azure OpenAI account, and in pool mode one
- * load-balanced pool per route with each member's priority and weight.
+ * APIM backends (issues #4, #9): one per (Azure OpenAI account, deployment),
+ * and in pool mode one load-balanced pool per route with each member's
+ * priority and weight.
  *
  * Shaped by deploy-time failures users report (README, "Failure modes"):
  * - A pool carries only `type: Pool` and its members: "Url/Protocol is not
@@ -15,7 +16,7 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import type { CircuitBreakerConfig } from "../config/schema";
-import { backendId, poolId } from "../model/names";
+import { poolId } from "../model/names";
 import type { Topology } from "../model/topology";
 import type { OpenAiAccount } from "./openai-account";
 
@@ -46,7 +47,7 @@ export interface GatewayBackendsArgs {
 }
 
 export class GatewayBackends extends pulumi.ComponentResource {
-  /** Member backends by account key. */
+  /** Member backends by APIM backend id: one per (account, deployment). */
   public readonly backends: ReadonlyMap<string, azure.apimanagement.Backend>;
   /** Pool backends by route name (empty in policy mode). */
   public readonly pools: ReadonlyMap<string, azure.apimanagement.Backend>;
@@ -57,33 +58,38 @@ export class GatewayBackends extends pulumi.ComponentResource {
     const child = { parent: this, provider };
     const withBreaker = topology.routingMode === "pool";
 
+    // One backend per route member, i.e. per (account, deployment): Azure OpenAI
+    // throttles per deployment, so one deployment's 429 must trip only its own
+    // breaker and leave the account's other deployments in their pools (issue #9).
     this.backends = new Map(
-      topology.accounts.map((account) => {
-        const deployed = args.accounts.get(account.key);
-        if (!deployed) throw new Error(`account ${account.key} was not deployed`);
-        const backend = new azure.apimanagement.Backend(
-          `${name}-${account.key}`,
-          {
-            resourceGroupName,
-            serviceName,
-            backendId: backendId(account.key),
-            title: account.name,
-            description: `Azure OpenAI account ${account.name}: subscription ${account.subscription.alias}, ${account.location}`,
-            url: pulumi.interpolate`${deployed.endpoint}openai`,
-            protocol: azure.apimanagement.BackendProtocol.Http,
-            type: azure.apimanagement.BackendType.Single,
-            tls: { validateCertificateChain: true, validateCertificateName: true },
-            ...(withBreaker ? { circuitBreaker: { rules: [circuitBreakerRule(topology.circuitBreaker)] } } : {}),
-          },
-          child,
-        );
-        return [account.key, backend] as const;
-      }),
+      topology.routes.flatMap((route) =>
+        route.members.map((m) => {
+          const deployed = args.accounts.get(m.accountKey);
+          if (!deployed) throw new Error(`account ${m.accountKey} was not deployed`);
+          const backend = new azure.apimanagement.Backend(
+            `${name}-${m.backendId}`,
+            {
+              resourceGroupName,
+              serviceName,
+              backendId: m.backendId,
+              title: `${route.name} on ${m.accountKey}`,
+              description: `Deployment ${route.name} (${m.deployment.sku}) on Azure OpenAI account ${m.accountKey}: subscription ${m.subscription.alias}, ${m.location}`,
+              url: pulumi.interpolate`${deployed.endpoint}openai`,
+              protocol: azure.apimanagement.BackendProtocol.Http,
+              type: azure.apimanagement.BackendType.Single,
+              tls: { validateCertificateChain: true, validateCertificateName: true },
+              ...(withBreaker ? { circuitBreaker: { rules: [circuitBreakerRule(topology.circuitBreaker)] } } : {}),
+            },
+            child,
+          );
+          return [m.backendId, backend] as const;
+        }),
+      ),
     );
 
-    const member = (key: string): azure.apimanagement.Backend => {
-      const b = this.backends.get(key);
-      if (!b) throw new Error(`no backend for account ${key}`);
+    const member = (id: string): azure.apimanagement.Backend => {
+      const b = this.backends.get(id);
+      if (!b) throw new Error(`no backend ${id}`);
       return b;
     };
     this.pools = new Map(
@@ -99,7 +105,7 @@ export class GatewayBackends extends pulumi.ComponentResource {
                 type: azure.apimanagement.BackendType.Pool,
                 pool: {
                   services: route.members.map((m) => ({
-                    id: member(m.accountKey).id,
+                    id: member(m.backendId).id,
                     priority: m.priority,
                     weight: m.weight,
                   })),

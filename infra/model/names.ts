@@ -51,9 +51,19 @@ export function gatewayUrl(serviceName: string): string {
   return `https://${serviceName}.azure-api.net`;
 }
 
-/** APIM backend id of one Azure OpenAI account (a pool member). */
-export function backendId(accountKey: string): string {
-  return `aoai-${accountKey}`;
+/** Longest APIM backend id (Microsoft.ApiManagement/service/backends name: 1-80 characters). */
+export const MAX_BACKEND_ID = 80;
+
+/**
+ * APIM backend id of one pool member: one deployment on one Azure OpenAI
+ * account (issue #9). Quota and 429s are per deployment, so each deployment
+ * gets its own backend and circuit breaker; the URL is the account's.
+ * Readable (`aoai-<account key>-<deployment>`); clipped with a hash of the
+ * whole when it would pass APIM's 80-character limit, so ids stay unique.
+ */
+export function backendId(accountKey: string, deployment: string): string {
+  const full = `aoai-${accountKey}-${deployment}`;
+  return full.length <= MAX_BACKEND_ID ? full : `${clip(full, MAX_BACKEND_ID - 9)}-${hash(full)}`;
 }
 
 /** APIM backend id of a route's pool (deployment names only use characters APIM ids accept). */

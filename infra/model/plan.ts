@@ -5,6 +5,8 @@
 import type { QuotaPoolModel, Topology } from "./topology";
 
 export interface PlanMember {
+  /** APIM backend id of this member (one per account and deployment). */
+  readonly backendId: string;
   readonly account: string;
   readonly subscription: string;
   readonly subscriptionId: string;
@@ -102,6 +104,7 @@ export function createPlan(topology: Topology): Plan {
       model: r.model,
       usableTpm: r.usableTpm,
       members: r.members.map((m) => ({
+        backendId: m.backendId,
         account: m.accountKey,
         subscription: m.subscription.alias,
         subscriptionId: m.subscription.id,
@@ -148,9 +151,12 @@ export function formatPlan(plan: Plan): string {
     out.push(
       `Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}`,
     );
-    const rows = [["priority", "weight", "share", "subscription", "region", "type", "capacity", "TPM", "RPM"]];
+    const rows = [
+      ["backend", "priority", "weight", "share", "subscription", "region", "type", "capacity", "TPM", "RPM"],
+    ];
     for (const m of r.members) {
       rows.push([
+        m.backendId,
         String(m.priority),
         String(m.weight),
         m.share > 0 ? pct(m.share) : "spillover",

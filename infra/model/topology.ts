@@ -20,7 +20,7 @@ import {
 } from "../config/schema";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
-import { accountEndpoint, accountName, apimServiceName, gatewayUrl } from "./names";
+import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
 
 export interface SubscriptionModel {
   readonly alias: string;
@@ -72,7 +72,11 @@ export interface AccountModel {
 }
 
 export interface RouteMember {
+  /** APIM backend id of this member: one (account, deployment) (names.ts backendId). */
+  readonly backendId: string;
   readonly accountKey: string;
+  /** The account's endpoint, `https://<name>.openai.azure.com/`. */
+  readonly accountEndpoint: string;
   readonly subscription: SubscriptionModel;
   readonly location: string;
   readonly deployment: DeploymentModel;
@@ -306,7 +310,9 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
     for (const d of account.deployments) {
       const route = byName.get(d.name) ?? { model: d.model, members: [] };
       route.members.push({
+        backendId: backendId(account.key, d.name),
         accountKey: account.key,
+        accountEndpoint: account.endpoint,
         subscription: account.subscription,
         location: account.location,
         deployment: d,

@@ -20,7 +20,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { RoutingMode } from "../config/schema";
-import { API_ID, backendId, poolId } from "../model/names";
+import { API_ID, poolId } from "../model/names";
 import type { RouteModel, Topology } from "../model/topology";
 
 /** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
@@ -120,7 +120,7 @@ function safe(value: string, what: string): string {
 
 function routeContext(route: RouteModel): PolicyRoute {
   const members: PolicyMember[] = route.members.map((m) => ({
-    backend: safe(backendId(m.accountKey), "backend id"),
+    backend: safe(m.backendId, "backend id"),
     priority: m.priority,
     weight: m.weight,
     location: safe(m.location, "region"),
