@@ -10,6 +10,8 @@ const config: ViteUserConfig = {
     reporters: ["default", "./test/summary-reporter.ts"],
     // One test spawns the real bin (tsx compiles the CLI on start), which takes a few seconds on a cold cache.
     testTimeout: 30_000,
+    // Mock runs of the whole program in beforeAll grow with the stack; give them room on a busy 2-core machine.
+    hookTimeout: 60_000,
   },
 };
 

@@ -73,13 +73,13 @@ describe("aoai-gateway preview --json", () => {
     ]);
   });
 
-  it("registers 55 resources for prod: 42 Azure resources, 4 providers and 9 components", () => {
+  it("registers 80 resources for prod: 67 Azure resources, 4 providers and 9 components", () => {
     expect([
       resources.length,
       resources.filter((x) => x.type.startsWith("azure-native:")).length,
       resources.filter((x) => x.type.startsWith("pulumi:providers:")).length,
       resources.filter((x) => !x.custom).length,
-    ]).toEqual([55, 42, 4, 9]);
+    ]).toEqual([80, 67, 4, 9]);
   });
 });
 
@@ -89,11 +89,11 @@ describe("aoai-gateway preview (text)", () => {
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");
     expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
-      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 22 resources",
-      "  swedencentral (22)",
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 47 resources",
+      "  swedencentral (47)",
       "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 5 resources",
       "  eastus2 (5)",
-      "27 resources under 2 providers, in 7 components.",
+      "52 resources under 2 providers, in 7 components.",
     ]);
   });
 

@@ -150,6 +150,7 @@ describe("backends", () => {
                 { min: 429, max: 429 },
                 { min: 500, max: 599 },
               ],
+              errorReasons: ["BackendConnectionFailure", "Timeout"],
             },
             tripDuration: "PT1M",
             acceptRetryAfter: true,
@@ -283,48 +284,66 @@ describe("client API", () => {
     });
   });
 
-  it("declares the deployment-scoped operations with a required deployment-id parameter", () => {
+  it("declares every path current OpenAI clients call: deployment paths, Responses, v1 and models (issue #9)", () => {
     expect(
-      ofType(prod, T.operation).map((o) => [
-        o.inputs.operationId,
-        o.inputs.method,
-        o.inputs.urlTemplate,
-        o.inputs.templateParameters,
-      ]),
-    ).toEqual([
+      ofType(prod, T.operation)
+        .map((o) =>
+          [
+            o.inputs.operationId,
+            o.inputs.method,
+            o.inputs.urlTemplate,
+            ...(o.inputs.templateParameters as { name: string }[]).map((p) => p.name),
+          ].join(" "),
+        )
+        .sort(),
+    ).toEqual(
       [
-        "chat-completions",
-        "POST",
-        "/deployments/{deployment-id}/chat/completions",
-        [{ name: "deployment-id", type: "string", required: true }],
-      ],
-      [
-        "completions",
-        "POST",
-        "/deployments/{deployment-id}/completions",
-        [{ name: "deployment-id", type: "string", required: true }],
-      ],
-      [
-        "embeddings",
-        "POST",
-        "/deployments/{deployment-id}/embeddings",
-        [{ name: "deployment-id", type: "string", required: true }],
-      ],
-      [
-        "image-generations",
-        "POST",
-        "/deployments/{deployment-id}/images/generations",
-        [{ name: "deployment-id", type: "string", required: true }],
-      ],
-    ]);
+        "chat-completions POST /deployments/{deployment-id}/chat/completions deployment-id",
+        "completions POST /deployments/{deployment-id}/completions deployment-id",
+        "embeddings POST /deployments/{deployment-id}/embeddings deployment-id",
+        "image-generations POST /deployments/{deployment-id}/images/generations deployment-id",
+        "image-edits POST /deployments/{deployment-id}/images/edits deployment-id",
+        "audio-transcriptions POST /deployments/{deployment-id}/audio/transcriptions deployment-id",
+        "audio-translations POST /deployments/{deployment-id}/audio/translations deployment-id",
+        "audio-speech POST /deployments/{deployment-id}/audio/speech deployment-id",
+        "responses-create POST /responses",
+        "responses-get GET /responses/{response-id} response-id",
+        "responses-delete DELETE /responses/{response-id} response-id",
+        "responses-input-items GET /responses/{response-id}/input_items response-id",
+        "responses-cancel POST /responses/{response-id}/cancel response-id",
+        "models-list GET /models",
+        "v1-chat-completions POST /v1/chat/completions",
+        "v1-completions POST /v1/completions",
+        "v1-embeddings POST /v1/embeddings",
+        "v1-image-generations POST /v1/images/generations",
+        "v1-image-edits POST /v1/images/edits",
+        "v1-audio-transcriptions POST /v1/audio/transcriptions",
+        "v1-audio-translations POST /v1/audio/translations",
+        "v1-audio-speech POST /v1/audio/speech",
+        "v1-responses-create POST /v1/responses",
+        "v1-responses-get GET /v1/responses/{response-id} response-id",
+        "v1-responses-delete DELETE /v1/responses/{response-id} response-id",
+        "v1-responses-input-items GET /v1/responses/{response-id}/input_items response-id",
+        "v1-responses-cancel POST /v1/responses/{response-id}/cancel response-id",
+        "v1-models-list GET /v1/models",
+        "v1-models-get GET /v1/models/{model-id} model-id",
+      ].sort(),
+    );
   });
 
-  it("stores the API policy as rawxml (xml format breaks on quotes in expressions)", () => {
+  it("marks every template parameter required, as a string", () => {
+    const parameters = ofType(prod, T.operation).flatMap(
+      (o) => o.inputs.templateParameters as { name: string; type: string; required: boolean }[],
+    );
+    expect(new Set(parameters.map((p) => `${p.type} ${p.required}`))).toEqual(new Set(["string true"]));
+  });
+
+  it("stores the API policy with format xml, ARM's canonical form, whose entity references APIM decodes", () => {
     const policy = named(prod, T.apiPolicy, "api-azure-openai-policy");
     expect([policy.inputs.apiId, policy.inputs.policyId, policy.inputs.format]).toEqual([
       "azure-openai",
       "policy",
-      "rawxml",
+      "xml",
     ]);
   });
 

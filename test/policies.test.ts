@@ -118,11 +118,16 @@ function section(xml: string, name: "inbound" | "backend" | "outbound" | "on-err
   return child(parse(xml), name);
 }
 
-/** The route `when` branches of the inbound routing choose. */
+/** A route branch's condition: the deployment variable compared with one name. */
+const ROUTE_CONDITION = /^@\(\(string\)context\.Variables\["aoai-deployment"\] == "([^"]+)"\)$/;
+
+/** The route `when` branches of the inbound routing choose (one per deployment name). */
 function routeBranches(xml: string): Node[] {
-  const choose = section(xml, "inbound").children.find((c) => c.name === "choose");
+  const choose = section(xml, "inbound").children.find(
+    (c) => c.name === "choose" && c.children.some((w) => ROUTE_CONDITION.test(w.attrs.condition ?? "")),
+  );
   if (!choose) throw new Error("no routing <choose> in inbound");
-  return choose.children.filter((c) => c.name === "when");
+  return choose.children.filter((c) => c.name === "when" && ROUTE_CONDITION.test(c.attrs.condition ?? ""));
 }
 
 function setVariable(node: Node, name: string): string {
@@ -135,7 +140,7 @@ function setVariable(node: Node, name: string): string {
 function emittedMembers(xml: string): Record<string, PolicyMember[]> {
   return Object.fromEntries(
     routeBranches(xml).map((when) => {
-      const route = /== "([^"]+)"\)$/.exec(when.attrs.condition)?.[1] ?? "?";
+      const route = ROUTE_CONDITION.exec(when.attrs.condition)?.[1] ?? "?";
       return [route, JSON.parse(setVariable(when, "aoai-members")) as PolicyMember[]];
     }),
   );
@@ -146,7 +151,9 @@ function expectedMembers(topology: Topology, route: string): PolicyMember[] {
   const r = topology.routes.find((x) => x.name === route);
   if (!r) throw new Error(`no route ${route}`);
   return r.members.map((m) => ({
+    id: m.backendId,
     backend: m.backendId,
+    url: `${m.accountEndpoint}openai`,
     priority: m.priority,
     weight: m.weight,
     location: m.location,
@@ -159,7 +166,8 @@ const CASES = STACKS.flatMap((stack) => MODES.map((mode) => ({ stack, mode })));
 // ---- createPolicyContext ---------------------------------------------------
 
 describe("createPolicyContext", () => {
-  const prod = createPolicyContext(stackTopology("prod"));
+  const prodTopology = stackTopology("prod");
+  const prod = createPolicyContext(prodTopology);
 
   it("carries one route per topology route, with the pool id and member count", () => {
     expect(prod.routes.map((r) => [r.name, r.poolId, r.memberCount])).toEqual([
@@ -168,31 +176,40 @@ describe("createPolicyContext", () => {
     ]);
   });
 
-  it("gives each member its backend id, priority, weight, region and subscription alias in topology order", () => {
+  it("gives each member its backend id, account URL, priority, weight, region and subscription alias in topology order", () => {
+    const url = (key: string) => `${prodTopology.accounts.find((a) => a.key === key)?.endpoint}openai`;
     expect(prod.routes.find((r) => r.name === "gpt-4o")?.members).toEqual([
       {
+        id: "aoai-prod-hub-swedencentral-gpt-4o",
         backend: "aoai-prod-hub-swedencentral-gpt-4o",
+        url: url("prod-hub-swedencentral"),
         priority: 1,
         weight: 100,
         location: "swedencentral",
         subscription: "prod-hub",
       },
       {
+        id: "aoai-prod-east-eastus2-gpt-4o",
         backend: "aoai-prod-east-eastus2-gpt-4o",
+        url: url("prod-east-eastus2"),
         priority: 2,
         weight: 50,
         location: "eastus2",
         subscription: "prod-east",
       },
       {
+        id: "aoai-prod-west-westus3-gpt-4o",
         backend: "aoai-prod-west-westus3-gpt-4o",
+        url: url("prod-west-westus3"),
         priority: 2,
         weight: 50,
         location: "westus3",
         subscription: "prod-west",
       },
       {
+        id: "aoai-prod-eu-francecentral-gpt-4o",
         backend: "aoai-prod-eu-francecentral-gpt-4o",
+        url: url("prod-eu-francecentral"),
         priority: 3,
         weight: 100,
         location: "francecentral",
@@ -355,16 +372,19 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     ]).toEqual(["base", "base", "base", 0]);
   });
 
-  it("contains no entity or character reference, so xml and rawxml formats read the same text", () => {
-    expect(xml.match(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi)).toBeNull();
+  it("uses only XML's predefined entities, which format xml decodes in APIM as in the linter, and no character reference", () => {
+    const entities = new Set(xml.match(/&[#a-z0-9]+;/gi) ?? []);
+    expect([...entities].filter((e) => !["&lt;", "&gt;", "&amp;"].includes(e))).toEqual([]);
   });
 
   it("leaves no unresolved {{...}}: no named value the program would have to create", () => {
     expect(xml).not.toContain("{{");
   });
 
-  it("names no backend URL", () => {
-    expect(xml).not.toMatch(/openai\.azure\.com|https?:\/\/(?!cognitiveservices\.azure\.com)/);
+  it("names no URL but the accounts' own (stored responses are pinned to them) and the token audience", () => {
+    const urls = new Set(xml.match(/https?:\/\/[^"'\s,]+/g) ?? []);
+    const allowed = [COGNITIVE_SERVICES_RESOURCE, ...topology.accounts.map((a) => `${a.endpoint}openai`)];
+    expect([...urls].filter((u) => !allowed.includes(u))).toEqual([]);
   });
 
   it("has exactly one retry, in the backend section", () => {
@@ -403,7 +423,7 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
   it("refers only to backends and pools that exist for this routing mode", () => {
     const literalIds = all(root, "set-backend-service")
       .map((s) => s.attrs["backend-id"])
-      .filter((id) => !id.startsWith("@"));
+      .filter((id) => id !== undefined && !id.startsWith("@"));
     const memberIds = Object.values(emittedMembers(xml)).flatMap((ms) => ms.map((m) => m.backend));
     const pools = mode === "pool" ? topology.routes.map((r) => poolId(r.name)) : [];
     const backends = topology.routes.flatMap((r) => r.members.map((m) => backendId(m.accountKey, m.deployment.name)));
@@ -414,7 +434,9 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
   });
 
   it("answers an unknown deployment with a 404 DeploymentNotFound in the OpenAI error format", () => {
-    const choose = section(xml, "inbound").children.find((c) => c.name === "choose");
+    const choose = section(xml, "inbound").children.find(
+      (c) => c.name === "choose" && c.children.some((w) => ROUTE_CONDITION.test(w.attrs.condition ?? "")),
+    );
     const response = child(child(choose as Node, "otherwise"), "return-response");
     const body = child(response, "set-body").text;
     expect([child(response, "set-status").attrs.code, /new JProperty\("code", "(\w+)"\)/.exec(body)?.[1]]).toEqual([
@@ -496,6 +518,7 @@ describe("pool mode", () => {
   const topology = stackTopology("prod", "pool");
   const xml = apiXml(topology);
   const root = parse(xml);
+  const retry = all(root, "retry")[0];
 
   it("sends each route to its pool", () => {
     expect(routeBranches(xml).map((w) => child(w, "set-backend-service").attrs["backend-id"])).toEqual([
@@ -504,24 +527,23 @@ describe("pool mode", () => {
     ]);
   });
 
-  it("retries on 429 and on 503 while the route has members left to try", () => {
-    expect(all(root, "retry")[0].attrs.condition).toBe(
-      '@((context.Response.StatusCode == 429 || context.Response.StatusCode == 503) ? (int)context.Variables["aoai-members-count"] > (int)context.Variables["aoai-attempts"] : false)',
-    );
+  it("sends a stateless call through the pool and a Responses create through the policy's own selection", () => {
+    const mode = setVariable(section(xml, "inbound"), "aoai-mode");
+    expect([
+      mode.includes('EndsWith("responses-create")) { return "select"; }'),
+      mode.includes('return "pool";'),
+    ]).toEqual([true, true]);
   });
 
-  it("remembers a throttled route per deployment, and looks it up when the pool answers 503", () => {
-    const store = all(section(xml, "backend"), "cache-store-value").map((c) => c.attrs.key);
-    const lookups = [section(xml, "backend"), section(xml, "on-error")].map((s) =>
-      all(s, "cache-lookup-value").map((c) => c.attrs.key),
+  it("keeps the route's latest 429 back-at times, one per member at most, under a key per deployment", () => {
+    const key = all(retry, "set-variable").find((v) => v.attrs.name === "aoai-memory-key")?.attrs.value ?? "";
+    expect(key).toContain(
+      'if (mode == "pool") { return "aoai-gateway:contoso-ai:route:" + (string)context.Variables["aoai-deployment"]; }',
     );
-    const key = '@("aoai-gateway:contoso-ai:route:" + (string)context.Variables["aoai-deployment"])';
-    expect({ store, lookups }).toEqual({ store: [key], lookups: [[key], [key]] });
-  });
-
-  it("turns a pool error 503 in on-error into the same 429 or 503 answer", () => {
-    const codes = all(section(xml, "on-error"), "return-response").map((r) => child(r, "set-status").attrs.code);
-    expect(codes).toEqual(["429", "503"]);
+    const remembered = all(retry, "set-variable").filter((v) => v.attrs.name === "aoai-memory");
+    expect(
+      remembered.map((v) => v.attrs.value.includes('int keep = (int)context.Variables["aoai-members-count"];')),
+    ).toEqual([false, true]);
   });
 });
 
@@ -531,35 +553,16 @@ describe("policy mode", () => {
   const root = parse(xml);
   const retry = all(root, "retry")[0];
 
-  it("sets no backend while routing: each attempt sets the member it picked", () => {
+  it("sets no backend while routing: each attempt sets the candidate it picked", () => {
     expect({
       inbound: all(section(xml, "inbound"), "set-backend-service").length,
-      inRetry: all(retry, "set-backend-service").map((s) => s.attrs["backend-id"]),
-    }).toEqual({ inbound: 0, inRetry: ['@((string)context.Variables["aoai-backend"])'] });
-  });
-
-  it("retries while the last member was excluded and an untried member remains", () => {
-    expect(retry.attrs.condition).toBe('@((bool)context.Variables["aoai-again"])');
-  });
-
-  it("picks a member before looking up whether it is remembered as throttled", () => {
-    const order = retry.children.map((c) => (c.name === "set-variable" ? `${c.name}:${c.attrs.name}` : c.name));
-    expect(order).toEqual([
-      "set-variable:aoai-attempts",
-      "set-variable:aoai-backend",
-      "choose",
-      "set-variable:aoai-again",
-    ]);
-  });
-
-  it("remembers and looks up throttled members per backend", () => {
-    const key = '@("aoai-gateway:contoso-ai:backend:" + (string)context.Variables["aoai-backend"])';
-    expect({
-      lookups: all(retry, "cache-lookup-value").map((c) => c.attrs.key),
-      stores: all(retry, "cache-store-value").map((c) => [c.attrs.key, c.attrs.duration]),
+      inRetry: all(retry, "set-backend-service").map((s) => s.attrs["backend-id"] ?? `base-url ${s.attrs["base-url"]}`),
     }).toEqual({
-      lookups: [key],
-      stores: [[key, '@((int)context.Variables["aoai-last-retry-after"])']],
+      inbound: 0,
+      inRetry: [
+        '@((string)context.Variables["aoai-backend"])',
+        'base-url @((string)context.Variables["aoai-account"])',
+      ],
     });
   });
 
@@ -567,11 +570,67 @@ describe("policy mode", () => {
     expect(setVariable(section(xml, "inbound"), "aoai-excluded")).toBe("|");
   });
 
+  it("sends every call through the policy's own selection", () => {
+    expect(setVariable(section(xml, "inbound"), "aoai-mode")).toMatch(/return "select";\s*\}$/);
+  });
+});
+
+describe("both modes", () => {
+  const xml = apiXml(stackTopology("prod", "pool"));
+  const root = parse(xml);
+  const retry = all(root, "retry")[0];
+
+  it("retries while the last attempt failed and a candidate remains", () => {
+    expect(retry.attrs.condition).toBe('@((bool)context.Variables["aoai-again"])');
+  });
+
+  it("decides whether to go on before forwarding, so an error raised by the forward is retried too", () => {
+    const order = retry.children.map((c) => (c.name === "set-variable" ? `${c.name}:${c.attrs.name}` : c.name));
+    expect(order).toEqual([
+      "set-variable:aoai-attempts",
+      "set-variable:aoai-last-status",
+      "set-variable:aoai-pick",
+      "choose",
+      "set-variable:aoai-again",
+      "set-variable:aoai-memory-key",
+      "choose",
+      "choose",
+    ]);
+  });
+
+  it("has one cache-lookup-value and one cache-store-value per section at most (Learn: once per policy section)", () => {
+    const count = (name: string) =>
+      (["inbound", "backend", "outbound", "on-error"] as const).map((sec) => all(section(xml, sec), name).length);
+    expect([count("cache-lookup-value"), count("cache-store-value")]).toEqual([
+      [1, 1, 0, 0],
+      [0, 1, 1, 0],
+    ]);
+  });
+
   it("uses the external cache when one is configured and the built-in one otherwise", () => {
     const types = [...all(root, "cache-lookup-value"), ...all(root, "cache-store-value")].map(
       (c) => c.attrs["caching-type"],
     );
     expect(new Set(types)).toEqual(new Set(["prefer-external"]));
+  });
+
+  it("keeps a stored response's account for 30 days, as long as Azure keeps the response", () => {
+    const store = all(section(xml, "outbound"), "cache-store-value")[0];
+    expect([store.attrs.key, store.attrs.value, store.attrs.duration]).toEqual([
+      '@("aoai-gateway:contoso-ai:response:" + (string)context.Variables["aoai-pin"])',
+      '@((string)context.Variables["aoai-account"])',
+      "2592000",
+    ]);
+  });
+
+  it("answers an error raised after routing like the backend section, and an unmatched path in OpenAI's format", () => {
+    const whens = child(section(xml, "on-error"), "choose").children.map((w) => w.attrs.condition);
+    expect(whens).toEqual([
+      '@(context.LastError.Reason == "OperationNotFound")',
+      '@(context.Variables.ContainsKey("aoai-last-status"))',
+    ]);
+    const codes = all(section(xml, "on-error"), "return-response").map((r) => child(r, "set-status").attrs.code);
+    expect(codes).toEqual(["400", "404", "429", "503"]);
   });
 });
 

@@ -8,15 +8,18 @@
  * Shaped by deploy-time failures users report (README, "Failure modes"):
  * - The SDKs send the key in `api-key`; APIM's default header name is
  *   Ocp-Apim-Subscription-Key, so the API renames it (401 otherwise).
- * - Policies are stored as `rawxml`: with the default `xml` format quotes and
- *   `<` inside policy expressions fail to parse.
+ * - Policies are stored with format `xml`, ARM's canonical form (a GET returns
+ *   it): the rendered text is well-formed XML whose expressions write `<`, `>`
+ *   and `&` as entity references, which APIM decodes like any XML parser. Raw
+ *   `<` in an expression is only accepted as `rawxml`, which our schema lint
+ *   and the emulator could not read as the same text (issue #9).
  * - A policy naming a backend id is rejected until that backend exists, so the
  *   API policy depends on every backend and pool.
  * - Subscription keys are secret outputs and never appear in plain state.
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID } from "../model/names";
+import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID, templateParameters } from "../model/names";
 import type { Topology } from "../model/topology";
 import type { RenderedPolicy } from "../policies/render";
 
@@ -73,7 +76,11 @@ export class GatewayApi extends pulumi.ComponentResource {
             displayName: op.displayName,
             method: op.method,
             urlTemplate: op.urlTemplate,
-            templateParameters: [{ name: "deployment-id", type: "string", required: true }],
+            templateParameters: templateParameters(op.urlTemplate).map((parameter) => ({
+              name: parameter,
+              type: "string",
+              required: true,
+            })),
           },
           child,
         ),
@@ -85,13 +92,13 @@ export class GatewayApi extends pulumi.ComponentResource {
       if (policy.scope === "api") {
         new azure.apimanagement.ApiPolicy(
           `${name}-${policy.id}-policy`,
-          { ...service, apiId: api.name, policyId: "policy", format: "rawxml", value: policy.xml },
+          { ...service, apiId: api.name, policyId: "policy", format: "xml", value: policy.xml },
           policyOpts,
         );
       } else {
         new azure.apimanagement.Policy(
           `${name}-service-policy`,
-          { ...service, policyId: "policy", format: "rawxml", value: policy.xml },
+          { ...service, policyId: "policy", format: "xml", value: policy.xml },
           policyOpts,
         );
       }

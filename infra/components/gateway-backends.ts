@@ -20,6 +20,14 @@ import { poolId } from "../model/names";
 import type { Topology } from "../model/topology";
 import type { OpenAiAccount } from "./openai-account";
 
+/**
+ * The reasons of APIM's predefined errors for a backend that could not be reached
+ * (Learn, api-management-error-handling-policies). A member that refuses
+ * connections or times out trips like one answering 5xx, so the pool stops
+ * picking it (issue #10: without them the pool kept choosing a dead member).
+ */
+export const CONNECTION_ERROR_REASONS = ["BackendConnectionFailure", "Timeout"] as const;
+
 /** The circuit-breaker rule every member backend carries in pool mode. */
 export function circuitBreakerRule(cb: CircuitBreakerConfig): azure.types.input.apimanagement.CircuitBreakerRuleArgs {
   return {
@@ -28,6 +36,7 @@ export function circuitBreakerRule(cb: CircuitBreakerConfig): azure.types.input.
       count: cb.failureCount,
       interval: cb.interval,
       statusCodeRanges: [{ min: 429, max: 429 }, ...(cb.tripOnServerErrors ? [{ min: 500, max: 599 }] : [])],
+      ...(cb.tripOnServerErrors ? { errorReasons: [...CONNECTION_ERROR_REASONS] } : {}),
     },
     tripDuration: cb.tripDuration,
     acceptRetryAfter: cb.acceptRetryAfter,

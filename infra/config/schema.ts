@@ -180,7 +180,7 @@ export const CircuitBreakerSchema = strictObject({
   tripDuration: isoDuration.default("PT1M"),
   /** Trip for the backend's own Retry-After instead of tripDuration. Default true. */
   acceptRetryAfter: z.boolean().default(true),
-  /** Count 500-599 as failures too (an unhealthy region). Default true. */
+  /** Count 500-599, connection failures and timeouts as failures too (an unhealthy region). Default true. */
   tripOnServerErrors: z.boolean().default(true),
 });
 

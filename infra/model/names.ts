@@ -98,30 +98,71 @@ export function roleDefinitionId(subscriptionId: string, roleId: string = OPENAI
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
 
-/** The operations of the client-facing API: the Azure OpenAI data-plane paths that carry a deployment name. */
-export const API_OPERATIONS = [
-  {
-    id: "chat-completions",
-    displayName: "Chat completions",
-    method: "POST",
-    urlTemplate: "/deployments/{deployment-id}/chat/completions",
-  },
-  {
-    id: "completions",
-    displayName: "Completions",
-    method: "POST",
-    urlTemplate: "/deployments/{deployment-id}/completions",
-  },
-  {
-    id: "embeddings",
-    displayName: "Embeddings",
-    method: "POST",
-    urlTemplate: "/deployments/{deployment-id}/embeddings",
-  },
-  {
-    id: "image-generations",
-    displayName: "Image generations",
-    method: "POST",
-    urlTemplate: "/deployments/{deployment-id}/images/generations",
-  },
+/** One operation of the client-facing API. Template parameters are the `{name}` segments of `urlTemplate`. */
+export interface ApiOperationSpec {
+  readonly id: string;
+  readonly displayName: string;
+  readonly method: "GET" | "POST" | "DELETE";
+  readonly urlTemplate: string;
+}
+
+/**
+ * How each family of calls names its deployment: in the path (`/deployments/{deployment-id}/...`, the Azure
+ * clients' paths), or in the body's `model` (the v1 API and the Responses API). Issue #9.
+ */
+const DEPLOYMENT_PATH_CALLS = [
+  ["chat-completions", "Chat completions", "chat/completions"],
+  ["completions", "Completions", "completions"],
+  ["embeddings", "Embeddings", "embeddings"],
+  ["image-generations", "Image generations", "images/generations"],
+  ["image-edits", "Image edits", "images/edits"],
+  ["audio-transcriptions", "Audio transcriptions", "audio/transcriptions"],
+  ["audio-translations", "Audio translations", "audio/translations"],
+  ["audio-speech", "Speech", "audio/speech"],
 ] as const;
+
+/** The Responses API's calls, under `/responses` (api-version) and `/v1/responses`: create by body model, the rest on a stored response. */
+const RESPONSES_CALLS = [
+  ["responses-create", "Create a response", "POST", "/responses"],
+  ["responses-get", "Retrieve a stored response", "GET", "/responses/{response-id}"],
+  ["responses-delete", "Delete a stored response", "DELETE", "/responses/{response-id}"],
+  ["responses-input-items", "List a stored response's input items", "GET", "/responses/{response-id}/input_items"],
+  ["responses-cancel", "Cancel a background response", "POST", "/responses/{response-id}/cancel"],
+] as const;
+
+/**
+ * The operations of the client-facing API (issue #9): the Azure OpenAI data-plane paths current SDKs call.
+ * `AzureOpenAI` clients call `/deployments/{deployment-id}/...?api-version=` and `/responses?api-version=`;
+ * the plain `OpenAI` client with base URL `<gateway>/openai/v1/` calls `/v1/...` with the deployment as the
+ * body's `model`. `GET /models` is answered by the gateway from its routes. Account-scoped APIs (files,
+ * batches, ...) have no operation: the policy refuses them (policies/partials/unsupported.hbs).
+ */
+export const API_OPERATIONS: readonly ApiOperationSpec[] = [
+  ...DEPLOYMENT_PATH_CALLS.map(([id, displayName, path]) => ({
+    id,
+    displayName,
+    method: "POST" as const,
+    urlTemplate: `/deployments/{deployment-id}/${path}`,
+  })),
+  ...RESPONSES_CALLS.map(([id, displayName, method, urlTemplate]) => ({ id, displayName, method, urlTemplate })),
+  { id: "models-list", displayName: "List the gateway's models", method: "GET", urlTemplate: "/models" },
+  ...DEPLOYMENT_PATH_CALLS.map(([id, displayName, path]) => ({
+    id: `v1-${id}`,
+    displayName: `${displayName} (v1)`,
+    method: "POST" as const,
+    urlTemplate: `/v1/${path}`,
+  })),
+  ...RESPONSES_CALLS.map(([id, displayName, method, urlTemplate]) => ({
+    id: `v1-${id}`,
+    displayName: `${displayName} (v1)`,
+    method,
+    urlTemplate: `/v1${urlTemplate}`,
+  })),
+  { id: "v1-models-list", displayName: "List the gateway's models (v1)", method: "GET", urlTemplate: "/v1/models" },
+  { id: "v1-models-get", displayName: "Retrieve a model (v1)", method: "GET", urlTemplate: "/v1/models/{model-id}" },
+];
+
+/** The `{name}` template parameters of an operation's URL template, in order. */
+export function templateParameters(urlTemplate: string): string[] {
+  return [...urlTemplate.matchAll(/\{([a-z-]+)\}/g)].map((m) => m[1]);
+}

@@ -10,17 +10,16 @@
  * readable as XML). APIM named values are written `\{{name}}` in a template
  * so Handlebars leaves `{{name}}` for APIM.
  *
- * The rendered text is well-formed XML with no entity or character
- * references at all: C# expressions that contain `"` sit in single-quoted
- * attributes, and no expression uses `<` or `&`. So it means the same to
- * APIM whether attached with format `xml` (parsed as XML) or `rawxml`
- * (expressions taken verbatim), and the shared linter checks what runs.
+ * The rendered text is well-formed XML, attached with format `xml` (ARM's
+ * canonical form): C# expressions that contain `"` sit in single-quoted
+ * attributes, and `<`, `>` and `&` are written `&lt;`, `&gt;` and `&amp;`,
+ * which APIM, the shared linter and the emulator all decode the same way.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { RoutingMode } from "../config/schema";
-import { API_ID, poolId } from "../model/names";
+import { API_ID, API_PATH, poolId } from "../model/names";
 import type { RouteModel, Topology } from "../model/topology";
 
 /** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
@@ -50,8 +49,12 @@ export function isoDurationSeconds(duration: string): number {
 
 /** One route member as the policy carries it: the selection data policy mode runs on. */
 export interface PolicyMember {
-  /** APIM backend id of the member's account. */
+  /** Key the selection loop excludes a tried candidate by: the member's backend id. */
+  readonly id: string;
+  /** APIM backend id of the member: one (account, deployment). */
   readonly backend: string;
+  /** The account's data-plane base URL (`https://<account>.openai.azure.com/openai`): stored responses are pinned to it. */
+  readonly url: string;
   /** Lower is used first. */
   readonly priority: number;
   /** Share of traffic inside its priority group. */
@@ -74,15 +77,26 @@ export interface PolicyRoute {
   readonly membersJson: string;
 }
 
+/** An account a call on a stored response may search (selection data without a backend: sent by base URL). */
+export interface PolicyAccount {
+  readonly id: string;
+  readonly url: string;
+  readonly priority: number;
+  readonly weight: number;
+}
+
 export interface PolicyContext {
   readonly apiId: string;
+  /** The API's path (`openai`): the gateway's own answers name it. */
+  readonly apiPath: string;
   readonly routingMode: RoutingMode;
   /** routingMode === "pool", for `{{#if}}`. */
   readonly poolMode: boolean;
   /**
    * `count` of the single retry: enough retries for the largest route to try
-   * every member once (members - 1), at least 1 (APIM's minimum). Each route
-   * stops at its own size through the retry condition.
+   * every member once, and for a stored-response search to try every account
+   * once (the larger of the two, minus 1), at least 1 (APIM's minimum). Each
+   * call stops at its own candidates through the retry condition.
    */
   readonly retryCount: number;
   /** Prefix of every cache key the policy stores (per gateway, so a shared external cache cannot mix stacks). */
@@ -96,6 +110,12 @@ export interface PolicyContext {
   readonly fallbackRetryAfterSeconds: number;
   /** Deployment names, for the 404 message. */
   readonly deploymentList: string;
+  /** Deployment names joined by commas (no spaces), for membership tests in expressions. */
+  readonly routeNames: string;
+  /** The answer to `GET /models` and `GET /v1/models`: the routes, in OpenAI's list format. */
+  readonly modelsJson: string;
+  /** Every account the gateway calls, as selection data: a call on a stored response searches them. */
+  readonly accountsJson: string;
   readonly routes: readonly PolicyRoute[];
   /** Hook, off by default (`aoai-gateway:policies.tokenLimit`). */
   readonly tokenLimit: { readonly enabled: boolean; readonly tokensPerMinute: number };
@@ -118,9 +138,16 @@ function safe(value: string, what: string): string {
   return value;
 }
 
+/** An account's data-plane base URL, as the member backends use it (gateway-backends.ts). */
+function accountBaseUrl(endpoint: string): string {
+  return `${endpoint}openai`;
+}
+
 function routeContext(route: RouteModel): PolicyRoute {
   const members: PolicyMember[] = route.members.map((m) => ({
+    id: safe(m.backendId, "backend id"),
     backend: safe(m.backendId, "backend id"),
+    url: accountBaseUrl(m.accountEndpoint),
     priority: m.priority,
     weight: m.weight,
     location: safe(m.location, "region"),
@@ -142,9 +169,20 @@ function routeContext(route: RouteModel): PolicyRoute {
 export function createPolicyContext(topology: Topology): PolicyContext {
   const { policies, circuitBreaker } = topology;
   const routes = topology.routes.map(routeContext);
-  const largest = Math.max(1, ...routes.map((r) => r.memberCount));
+  const accounts: PolicyAccount[] = topology.accounts.map((a) => ({
+    id: safe(a.key, "account key"),
+    url: accountBaseUrl(a.endpoint),
+    priority: 1,
+    weight: 1,
+  }));
+  const largest = Math.max(1, accounts.length, ...routes.map((r) => r.memberCount));
+  const models = {
+    object: "list",
+    data: routes.map((r) => ({ id: r.name, object: "model", created: 0, owned_by: "aoai-gateway" })),
+  };
   return {
     apiId: API_ID,
+    apiPath: API_PATH,
     routingMode: topology.routingMode,
     poolMode: topology.routingMode === "pool",
     retryCount: Math.max(1, largest - 1),
@@ -152,6 +190,9 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     managedIdentityResource: COGNITIVE_SERVICES_RESOURCE,
     fallbackRetryAfterSeconds: Math.max(1, isoDurationSeconds(circuitBreaker.tripDuration)),
     deploymentList: routes.map((r) => r.name).join(", "),
+    routeNames: routes.map((r) => r.name).join(","),
+    modelsJson: JSON.stringify(models),
+    accountsJson: JSON.stringify(accounts),
     routes,
     tokenLimit: { enabled: policies.tokenLimit.enabled, tokensPerMinute: policies.tokenLimit.tokensPerMinute },
     tokenMetrics: {
