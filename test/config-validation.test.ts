@@ -61,18 +61,13 @@ describe("valid config and defaults", () => {
     expect(validateConfig(validRawConfig()).routing.mode).toBe("pool");
   });
 
-  it("defaults routing mode to policy for Consumption", () => {
+  it("refuses Consumption, whose 16 KiB policy documents cannot hold the routing policy, naming the tiers that can", () => {
     const raw = validRawConfig();
     raw.gateway.sku = "Consumption";
     delete raw.gateway.capacity;
-    expect(validateConfig(raw).routing.mode).toBe("policy");
-  });
-
-  it("defaults a Consumption gateway's capacity to 0", () => {
-    const raw = validRawConfig();
-    raw.gateway.sku = "Consumption";
-    delete raw.gateway.capacity;
-    expect(validateConfig(raw).gateway.capacity).toBe(0);
+    expect(configProblems(raw)).toEqual([
+      'aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold the routing policy (at least 24,000 bytes for one route; Consumption accepts 16,384): Developer, Basic, Standard, Premium, BasicV2, StandardV2, PremiumV2',
+    ]);
   });
 
   it("accepts routing mode policy on a tier with circuit breakers", () => {
@@ -127,7 +122,7 @@ describe("unknown keys", () => {
     const raw = validRawConfig();
     raw.backends[0].deployments[0].capacty = 100;
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:backends[0].deployments[0]: unknown key "capacty"; allowed keys: name, model, version, sku, capacity, priority, weight, tpmPerPtu, versionUpgradeOption, raiPolicyName',
+      'aoai-gateway:backends[0].deployments[0]: unknown key "capacty"; allowed keys: name, model, version, sku, capacity, priority, weight, tpmPerPtu, versionUpgradeOption, raiPolicyName, spilloverDeployment',
     ]);
   });
 
@@ -602,6 +597,7 @@ describe("gateway tier and features", () => {
     raw.gateway.capacity = 1;
     expect(configProblems(raw)).toEqual([
       "aoai-gateway:gateway.capacity: got 1; allowed: 0 or no capacity for sku Consumption (it has no scale units)",
+      'aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold the routing policy (at least 24,000 bytes for one route; Consumption accepts 16,384): Developer, Basic, Standard, Premium, BasicV2, StandardV2, PremiumV2',
     ]);
   });
 
@@ -642,6 +638,7 @@ describe("gateway tier and features", () => {
     raw.routing = { mode: "pool" };
     expect(configProblems(raw)).toEqual([
       'aoai-gateway:routing.mode: got "pool"; allowed: policy for sku Consumption (it has no backend circuit breakers, so pool members would not be taken out on 429)',
+      'aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold the routing policy (at least 24,000 bytes for one route; Consumption accepts 16,384): Developer, Basic, Standard, Premium, BasicV2, StandardV2, PremiumV2',
     ]);
   });
 });

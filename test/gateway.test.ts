@@ -68,18 +68,14 @@ describe("API Management service", () => {
     expect(named(prod, T.apim, "gateway").options.customTimeouts).toEqual({ create: "1h", update: "1h", delete: "1h" });
   });
 
-  it("creates Consumption with capacity 0, no client certificate, policy routing: no pools and no circuit breakers", async () => {
-    const result = await runStack(gatewayWith("dev", { sku: "Consumption", capacity: 0 }));
-    expect(named(result, T.apim, "gateway").inputs.sku).toEqual({ name: "Consumption", capacity: 0 });
-    expect(named(result, T.apim, "gateway").inputs.enableClientCertificate).toBe(false);
-    const backends = ofType(result, T.backend);
-    expect(backends.map((b) => [b.inputs.backendId, b.inputs.type, "circuitBreaker" in b.inputs])).toEqual([
-      ["aoai-dev-hub-swedencentral-gpt-4o", "Single", false],
-      ["aoai-dev-spoke-eastus2-gpt-4o", "Single", false],
-      ["aoai-dev-hub-swedencentral-gpt-4o-mini", "Single", false],
-      ["aoai-dev-spoke-eastus2-gpt-4o-mini", "Single", false],
-    ]);
-    expect(result.outputs.routingMode).toBe("policy");
+  it("refuses Consumption before registering any resource: its 16 KiB policy limit cannot hold the routing policy", async () => {
+    const registered: string[] = [];
+    await expect(
+      runStack(gatewayWith("dev", { sku: "Consumption", capacity: 0 }), (type, name) =>
+        registered.push(`${type}::${name}`),
+      ),
+    ).rejects.toThrow('aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold');
+    expect(registered).toEqual([]);
   });
 
   it("creates Premium v2 as an ARM resource at API 2025-03-01-preview (2024-05-01 rejects the SKU)", async () => {
@@ -412,6 +408,7 @@ describe("stack outputs", () => {
         capacity: 50,
         priority: 1,
         weight: 100,
+        spilloverDeployment: null,
       },
       {
         route: "gpt-4o",
@@ -425,6 +422,7 @@ describe("stack outputs", () => {
         capacity: 450,
         priority: 2,
         weight: 50,
+        spilloverDeployment: null,
       },
       {
         route: "gpt-4o",
@@ -438,6 +436,7 @@ describe("stack outputs", () => {
         capacity: 450,
         priority: 2,
         weight: 50,
+        spilloverDeployment: null,
       },
       {
         route: "gpt-4o",
@@ -451,6 +450,7 @@ describe("stack outputs", () => {
         capacity: 300,
         priority: 3,
         weight: 100,
+        spilloverDeployment: null,
       },
     ]);
   });

@@ -60,6 +60,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
       priority: 1,
       weight: 50,
       share: 0.5,
+      spilloverDeployment: null,
     });
     expect(plan.routes).toEqual([
       {
@@ -347,17 +348,17 @@ describe("text plan", () => {
 
 describe("text plan of a provisioned route with spillover and unknown quota", () => {
   const raw = validRawConfig();
-  raw.gateway.sku = "Consumption";
-  delete raw.gateway.capacity;
+  raw.gateway.sku = "Developer";
+  raw.gateway.capacity = 1;
   raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "ProvisionedManaged", location: "swedencentral", ptu: 100 }];
   raw.subscriptions[1].offer = "MSDN";
   raw.backends[0].deployments[0] = deployment({ sku: "ProvisionedManaged", capacity: 50 });
   raw.backends.push(backend({ subscription: "spoke", deployments: [deployment({ priority: 2, capacity: 10 })] }));
   const lines = formatPlan(fixturePlan(raw)).split("\n");
 
-  it("names a Consumption gateway without units", () => {
+  it("names the gateway's tier, units, region, subscription and routing mode", () => {
     expect(lines[0]).toBe(
-      "Gateway contoso-ai: API Management Consumption in swedencentral (subscription hub), routing mode policy",
+      "Gateway contoso-ai: API Management Developer, 1 unit, in swedencentral (subscription hub), routing mode pool",
     );
   });
 

@@ -82,7 +82,8 @@ describe("aoai-gateway render", () => {
     const r = await cli("render", "--config", file, "--routing-mode", "pool", "--out", join(dir, "never"));
     expect([r.code, r.err]).toEqual([
       1,
-      'invalid stack config (1 problem):\n  - aoai-gateway:routing.mode: got "pool"; allowed: policy for sku Consumption (it has no backend circuit breakers, so pool members would not be taken out on 429)\n',
+      'invalid stack config (2 problems):\n  - aoai-gateway:routing.mode: got "pool"; allowed: policy for sku Consumption (it has no backend circuit breakers, so pool members would not be taken out on 429)\n' +
+        '  - aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold the routing policy (at least 24,000 bytes for one route; Consumption accepts 16,384): Developer, Basic, Standard, Premium, BasicV2, StandardV2, PremiumV2\n',
     ]);
   });
 

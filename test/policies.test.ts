@@ -273,6 +273,7 @@ describe("createPolicyContext", () => {
     delete raw.gateway.capacity;
     raw.policies = { tokenLimit: { enabled: true } };
     expect(configErrorOf(() => fixtureTopology(raw))).toEqual([
+      'aoai-gateway:gateway.sku: got "Consumption"; allowed: a tier whose policy documents may hold the routing policy (at least 24,000 bytes for one route; Consumption accepts 16,384): Developer, Basic, Standard, Premium, BasicV2, StandardV2, PremiumV2',
       "aoai-gateway:policies.tokenLimit.enabled: got true; allowed: false for sku Consumption (azure-openai-token-limit is not available in that tier)",
     ]);
   });

@@ -71,7 +71,10 @@ export class OpenAiAccount extends pulumi.ComponentResource {
       child,
     );
 
-    const ordered = [...account.deployments].sort((a, b) => a.name.localeCompare(b.name));
+    // Deployments are created one at a time (RequestConflict otherwise), by name, except that a
+    // provisioned deployment comes after the standard deployment it spills over to, which must exist first.
+    const spills = (d: (typeof account.deployments)[number]) => (d.spilloverDeployment === undefined ? 0 : 1);
+    const ordered = [...account.deployments].sort((a, b) => spills(a) - spills(b) || a.name.localeCompare(b.name));
     let previous: azure.cognitiveservices.Deployment | undefined;
     const deployments = ordered.map((d) => {
       const deployment: azure.cognitiveservices.Deployment = new azure.cognitiveservices.Deployment(
@@ -85,6 +88,7 @@ export class OpenAiAccount extends pulumi.ComponentResource {
             model: { format: "OpenAI", name: d.model, version: d.version },
             versionUpgradeOption: d.versionUpgradeOption,
             ...(d.raiPolicyName === undefined ? {} : { raiPolicyName: d.raiPolicyName }),
+            ...(d.spilloverDeployment === undefined ? {} : { spilloverDeploymentName: d.spilloverDeployment }),
           },
         },
         { ...child, dependsOn: previous ? [previous] : [] },

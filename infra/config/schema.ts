@@ -64,6 +64,10 @@ export interface TierInfo {
   readonly pricingNote: string;
   /** Whether the tier runs the azure-openai-token-limit policy. */
   readonly tokenLimitPolicy: boolean;
+  /** APIM backends (members plus pools) one service may hold, or null where none is published. */
+  readonly maxBackends: number | null;
+  /** Largest policy document the tier accepts, in bytes. */
+  readonly maxPolicyDocumentBytes: number;
 }
 
 /**
@@ -144,6 +148,16 @@ export const DeploymentSchema = strictObject({
   versionUpgradeOption: z.enum(VERSION_UPGRADE_OPTIONS).default("OnceCurrentVersionExpired"),
   /** Content filter policy; Azure applies Microsoft.DefaultV2 when absent. */
   raiPolicyName: z.string().min(1).optional(),
+  /**
+   * Provisioned only: a standard deployment of the same account, model and version that serves the traffic
+   * above the PTUs without a 429 round trip (Azure OpenAI native spillover, `spilloverDeploymentName`).
+   */
+  spilloverDeployment: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+      error: "allowed: the name of a deployment in the same backend entry",
+    })
+    .optional(),
 });
 
 export const BackendSchema = strictObject({

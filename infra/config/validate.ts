@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 import {
+  APIM_SKUS,
   BackendSchema,
   CONFIG_NAMESPACE,
   DeploymentSchema,
@@ -316,6 +317,12 @@ function crossFieldProblems(raw: unknown): Problem[] {
         text: `got "pool"; allowed: policy for sku ${sku} (it has no backend circuit breakers, so pool members would not be taken out on 429)`,
       });
     }
+    if (tier.maxPolicyDocumentBytes < ROUTING_POLICY_MIN_BYTES) {
+      problems.push({
+        path: ["gateway", "sku"],
+        text: `got ${show(sku)}; allowed: a tier whose policy documents may hold the routing policy (at least ${ROUTING_POLICY_MIN_BYTES.toLocaleString("en-US")} bytes for one route; ${sku} accepts ${tier.maxPolicyDocumentBytes.toLocaleString("en-US")}): ${ALLOWED_FOR_POLICY_SIZE}`,
+      });
+    }
     if (asRecord(asRecord(root.policies).tokenLimit).enabled === true && !tier.tokenLimitPolicy) {
       problems.push({
         path: ["policies", "tokenLimit", "enabled"],
@@ -393,6 +400,19 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   }
+  problems.push(...spilloverProblems(root));
+  if (tier && sku && tier.maxBackends !== null) {
+    // Every route member is one APIM backend, and pool mode adds one pool per route (issue #9).
+    const members = [...routes.values()].reduce((n, r) => n + r.members.length, 0);
+    const mode = asRecord(root.routing).mode ?? (tier.circuitBreaker ? "pool" : "policy");
+    const pools = mode === "pool" ? routes.size : 0;
+    if (members + pools > tier.maxBackends) {
+      problems.push({
+        path: ["backends"],
+        text: `got ${members + pools} APIM backends (${members} deployments${pools > 0 ? ` + ${pools} pools` : ""}); allowed: at most ${tier.maxBackends} backends per service in sku ${sku} (Microsoft's service limits)`,
+      });
+    }
+  }
   problems.push(...weightProblems(root));
   // Consumers: one APIM subscription each, so names must be unique.
   const consumerAt = new Map<string, number>();
@@ -414,6 +434,64 @@ function crossFieldProblems(raw: unknown): Problem[] {
  * Weights default to capacity share inside a priority group; mixing explicit
  * and default weights in one group has no clear meaning, so it is an error.
  */
+/**
+ * The smallest routing policy (one route, one member) in bytes, rounded down: measured by
+ * test/policies.test.ts, which fails if the policy shrinks below it. Consumption accepts 16 KiB
+ * (Learn, API Management service limits), so it cannot hold the policy until the policy is split
+ * into fragments (32 KB each, every tier).
+ */
+export const ROUTING_POLICY_MIN_BYTES = 24_000;
+const ALLOWED_FOR_POLICY_SIZE = APIM_SKUS.filter(
+  (s) => TIERS[s].maxPolicyDocumentBytes >= ROUTING_POLICY_MIN_BYTES,
+).join(", ");
+
+/** The standard type a provisioned type may spill over to: the same data processing scope (Learn, spillover traffic management). */
+const SPILLOVER_TARGET: Partial<Record<string, string>> = {
+  GlobalProvisionedManaged: "GlobalStandard",
+  DataZoneProvisionedManaged: "DataZoneStandard",
+};
+
+/**
+ * Native spillover (issue #9): a Global or Data Zone provisioned deployment may name a standard
+ * deployment of the same account (backend entry) with the matching data processing scope and the same
+ * model and version; Azure sends the traffic above the PTUs there.
+ */
+function spilloverProblems(root: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  asArray(root.backends).forEach((rawBackend, i) => {
+    const parsed = asArray(asRecord(rawBackend).deployments).map((d) => DeploymentSchema.safeParse(d));
+    const byName = new Map(parsed.flatMap((d, j) => (d.success ? [[d.data.name, { ...d.data, j }] as const] : [])));
+    parsed.forEach((d, j) => {
+      if (!d.success || d.data.spilloverDeployment === undefined) return;
+      const path: PathPart[] = ["backends", i, "deployments", j, "spilloverDeployment"];
+      const got = show(d.data.spilloverDeployment);
+      const targetType = SPILLOVER_TARGET[d.data.sku];
+      if (targetType === undefined) {
+        problems.push({
+          path,
+          text: `got ${got} on a ${d.data.sku} deployment; allowed: spillover only from GlobalProvisionedManaged or DataZoneProvisionedManaged deployments`,
+        });
+        return;
+      }
+      const target = byName.get(d.data.spilloverDeployment);
+      const sameType = [...byName.values()].filter((t) => t.sku === targetType && t.model === d.data.model);
+      const offered = sameType.length > 0 ? sameType.map((t) => show(t.name)).join(", ") : "none in this entry";
+      if (!target) {
+        problems.push({
+          path,
+          text: `got ${got}; allowed: a ${targetType} deployment of ${d.data.model} in the same backend entry (${offered})`,
+        });
+      } else if (target.sku !== targetType || target.model !== d.data.model || target.version !== d.data.version) {
+        problems.push({
+          path,
+          text: `got ${got} (${target.sku}, ${target.model} ${target.version}); allowed: a ${targetType} deployment of ${d.data.model} ${d.data.version} (the same data processing scope, model and version; ${offered})`,
+        });
+      }
+    });
+  });
+  return problems;
+}
+
 function weightProblems(root: Record<string, unknown>): Problem[] {
   const groups = new Map<string, { withWeight: PathPart[][]; without: PathPart[][] }>();
   asArray(root.backends).forEach((rawBackend, i) => {

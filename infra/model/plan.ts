@@ -19,6 +19,8 @@ export interface PlanMember {
   readonly weight: number;
   /** Expected share of the route's traffic while nothing is throttled, 0..1 (0 = spillover only). */
   readonly share: number;
+  /** Native spillover: the deployment of the same account that serves the traffic above this member's PTUs. */
+  readonly spilloverDeployment: string | null;
 }
 
 export interface PlanRoute {
@@ -116,6 +118,7 @@ export function createPlan(topology: Topology): Plan {
         priority: m.priority,
         weight: m.weight,
         share: m.share,
+        spilloverDeployment: m.deployment.spilloverDeployment ?? null,
       })),
     })),
     quotaPools: topology.quotaPools.map(poolToPlan),
@@ -168,7 +171,13 @@ export function formatPlan(plan: Plan): string {
         m.rpm === null ? (m.sku.includes("Provisioned") ? "-" : "?") : n(m.rpm),
       ]);
     }
-    out.push(...table(rows), "");
+    out.push(...table(rows));
+    for (const m of r.members.filter((x) => x.spilloverDeployment !== null)) {
+      out.push(
+        `  ${m.backendId}: traffic above its PTUs spills over to deployment ${m.spilloverDeployment} of the same account (Azure OpenAI native spillover), before the pool fails over`,
+      );
+    }
+    out.push("");
   }
   out.push("Quota pools (subscription / region / model / type): allocated of quota");
   const rows = [["pool", "allocated", "quota", "use", "source"]];

@@ -52,6 +52,8 @@ export interface DeploymentModel {
   readonly weight: number;
   readonly versionUpgradeOption: string;
   readonly raiPolicyName: string | undefined;
+  /** Provisioned only: the standard deployment of the same account that takes the traffic above the PTUs (native spillover). */
+  readonly spilloverDeployment: string | undefined;
   /** Where it came from in stack config, for messages. */
   readonly configPath: string;
 }
@@ -263,6 +265,7 @@ export function buildTopology(config: ValidConfig): Topology {
           weight: weightAt.get(`${i}/${j}`) ?? 1,
           versionUpgradeOption: d.versionUpgradeOption,
           raiPolicyName: d.raiPolicyName,
+          spilloverDeployment: d.spilloverDeployment,
           configPath,
         };
       }),
