@@ -11,6 +11,7 @@ import { backendId, poolId } from "../infra/model/names";
 import { buildTopology, type Topology } from "../infra/model/topology";
 import {
   COGNITIVE_SERVICES_RESOURCE,
+  MAX_RETRY_COUNT,
   POLICY_TEMPLATE_DIR,
   type PolicyContext,
   type PolicyMember,
@@ -19,7 +20,14 @@ import {
   renderPolicies,
   renderTemplate,
 } from "../infra/policies/render";
-import { backend, configErrorOf, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
+import {
+  backend,
+  configErrorOf,
+  deployment,
+  subscriptionId,
+  validRawConfig,
+  type RawConfigFixture,
+} from "./helpers/config-fixtures";
 
 const ROOT = resolve(__dirname, "..");
 const LINTER = resolve(ROOT, "..", "shared", "tools", "apim-policy-lint");
@@ -222,9 +230,20 @@ describe("createPolicyContext", () => {
     for (const r of prod.routes) expect(JSON.parse(r.membersJson)).toEqual(r.members);
   });
 
-  it("sets the retry count to one less than the largest route, at least 1", () => {
+  it("sets the retry count to one less than the largest route or the account count, at least 1", () => {
     const one = createPolicyContext(fixtureTopology(validRawConfig()));
     expect([prod.retryCount, createPolicyContext(stackTopology("dev")).retryCount, one.retryCount]).toEqual([3, 1, 1]);
+  });
+
+  it("caps the retry count at APIM's 50 when a stored-response search would span more accounts", () => {
+    const raw = validRawConfig();
+    raw.subscriptions = Array.from({ length: 60 }, (_, i) => ({ alias: `s${i}`, id: subscriptionId(i + 1) }));
+    raw.gateway.subscription = "s0";
+    raw.gateway.sku = "Standard";
+    raw.backends = Array.from({ length: 60 }, (_, i) =>
+      backend({ subscription: `s${i}`, deployments: [deployment({ name: `d${i}`, capacity: 1 })] }),
+    );
+    expect(createPolicyContext(fixtureTopology(raw)).retryCount).toBe(MAX_RETRY_COUNT);
   });
 
   it("keys the cache by gateway name", () => {

@@ -185,7 +185,9 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     apiPath: API_PATH,
     routingMode: topology.routingMode,
     poolMode: topology.routingMode === "pool",
-    retryCount: Math.max(1, largest - 1),
+    // APIM's retry count is 1..50 (Learn, retry policy); a pool has at most 30 members, so only a
+    // stored-response search over more than 51 accounts is cut short.
+    retryCount: Math.min(MAX_RETRY_COUNT, Math.max(1, largest - 1)),
     cacheKeyPrefix: `aoai-gateway:${safe(topology.gateway.name, "gateway name")}:`,
     managedIdentityResource: COGNITIVE_SERVICES_RESOURCE,
     fallbackRetryAfterSeconds: Math.max(1, isoDurationSeconds(circuitBreaker.tripDuration)),
@@ -201,6 +203,9 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     },
   };
 }
+
+/** The largest `count` the retry policy accepts. */
+export const MAX_RETRY_COUNT = 50;
 
 export const COMPILE_OPTIONS = { strict: true, knownHelpersOnly: true } as const;
 
