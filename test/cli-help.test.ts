@@ -2,7 +2,7 @@
  * Issue #14: every command's help has an example, `--version` prints the
  * package's version, and every CLI error is one line on stderr: exit 1 for
  * a failure the user fixes in a file or the config, exit 2 for a wrong
- * command line (README, "The offline CLI").
+ * command line (docs/cli.md, "Exit codes and errors").
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

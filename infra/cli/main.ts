@@ -2,7 +2,7 @@
  * The offline CLI (`aoai-gateway`, package.json bin). No Azure access and no
  * Pulumi CLI needed: every command works from a stack file alone.
  *
- * Exit codes (README, "The offline CLI"): 0 done; 1 the stack config, a file
+ * Exit codes (docs/cli.md, "Exit codes and errors"): 0 done; 1 the stack config, a file
  * or the program failed, with the reason on stderr and never a stack trace
  * (issue #14: `render --out` onto a file printed one); 2 the command line
  * itself is wrong (commander's usage errors and UsageError).
