@@ -100,6 +100,22 @@ describe.each(stacks)("aoai-gateway diagram --stack %s --format svg", (stack) =>
     expect(missing.map((m) => m.backendId)).toEqual([]);
   });
 
+  it("lays boxes out without overlaps, inside the picture", () => {
+    const size = /viewBox="0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"/.exec(svg);
+    const boxes = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map((m) =>
+      m.slice(1, 5).map(Number),
+    );
+    const overlaps = boxes.flatMap(([x, y, w, h], i) =>
+      boxes.slice(i + 1).filter(([x2, y2, w2, h2]) => x < x2 + w2 && x2 < x + w && y < y2 + h2 && y2 < y + h),
+    );
+    const outside = boxes.filter(([x, y, w, h]) => x + w > Number(size?.[1]) || y + h > Number(size?.[2]));
+    expect([boxes.length, overlaps, outside]).toEqual([
+      plan.routes.reduce((s, r) => s + r.members.length + 1, 2),
+      [],
+      [],
+    ]);
+  });
+
   it("writes the same SVG to the --out file", async () => {
     const file = join(dir, `${stack}.svg`);
     const r = await cli("diagram", "--stack", stack, "--format", "svg", "--out", file);
