@@ -144,6 +144,14 @@ describe("spillover in the diagram (prod)", () => {
   });
 });
 
+describe("diagram of a stack in policy routing mode", () => {
+  it("says the policy picks the member instead of naming a pool", () => {
+    const plan = planOf("dev");
+    const policy: Plan = { ...plan, gateway: { ...plan.gateway, routingMode: "policy" } };
+    expect(mermaidDiagram(policy).split("\n")[4]).toBe('  r0{{"route gpt-4o (gpt-4o)<br/>picked by the policy"}}');
+  });
+});
+
 describe("diagram escaping", () => {
   const plan = planOf("dev");
   const odd: Plan = { ...plan, consumers: [`a<b&"c'`] };
