@@ -8,7 +8,7 @@ import { OpenAiFleet } from "./components/fleet";
 import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
 import { GatewayBackends } from "./components/gateway-backends";
-import { poolId } from "./model/names";
+import { poolId, routeEndpoint } from "./model/names";
 import { createPlan } from "./model/plan";
 import { renderPolicies } from "./policies/render";
 import { createProviders, providerFor } from "./providers";
@@ -40,11 +40,11 @@ const api = new GatewayApi("api", {
 export const gatewayUrl = apim.gatewayUrl;
 /** Per route: the URL of its deployment path. */
 export const routeEndpoints = apim.gatewayUrl.apply((url) =>
-  Object.fromEntries(topology.routes.map((r) => [r.name, `${url}/openai/deployments/${r.name}`])),
+  Object.fromEntries(topology.routes.map((r) => [r.name, routeEndpoint(url, r.name)])),
 );
 /** Every pool member with where it runs and how it is weighted (the plan's members, with their APIM ids). */
 export const backends = createPlan(topology).routes.flatMap((route) =>
-  route.members.map(({ share, capacityTpm, rpm, ...member }) => ({
+  route.members.map(({ share, groupShare, capacityTpm, rpm, ...member }) => ({
     route: route.deployment,
     pool: topology.routingMode === "pool" ? poolId(route.deployment) : null,
     ...member,

@@ -33,13 +33,19 @@ describe("aoai-gateway plan --stack dev", () => {
     expect(
       [
         "Route gpt-4o (model gpt-4o): 200,000 TPM usable over 2 members",
-        "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
+        "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    50%       dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
         "Route gpt-4o-mini (model gpt-4o-mini): 400,000 TPM usable over 2 members",
         "  dev-hub/swedencentral/gpt-4o/GlobalStandard       100,000 TPM  450,000 TPM    22%  default",
         "  dev-spoke/eastus2/gpt-4o-mini/GlobalStandard      200,000 TPM  2,000,000 TPM  10%  default",
         "Total usable throughput: 600,000 TPM",
       ].filter((l) => !lines.includes(l)),
     ).toEqual([]);
+  });
+
+  it("names the stack in the consumer keys command", async () => {
+    expect((await cli("plan", "--stack", "dev")).out).toContain(
+      "`pulumi stack output consumerKeys --show-secrets --stack dev`",
+    );
   });
 
   it("reads the same stack with -s", async () => {
@@ -67,6 +73,16 @@ describe("aoai-gateway plan --json", () => {
       quotaPools: 8,
       warnings: [],
     });
+  });
+
+  it("carries the gateway URL, the v1 base URL and each route's endpoint", async () => {
+    const plan = JSON.parse((await cli("plan", "--stack", "dev", "--json")).out) as Plan;
+    const url = plan.gateway.url;
+    expect([url, plan.gateway.v1BaseUrl, plan.routes.map((r) => r.endpoint)]).toEqual([
+      "https://contoso-ai-dev-3fdee8b8.azure-api.net",
+      `${url}/openai/v1/`,
+      [`${url}/openai/deployments/gpt-4o`, `${url}/openai/deployments/gpt-4o-mini`],
+    ]);
   });
 
   it("reads any file in the stack format with --config", async () => {

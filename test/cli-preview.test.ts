@@ -97,6 +97,20 @@ describe("aoai-gateway preview (text)", () => {
     ]);
   });
 
+  it("shows each resource's Azure name beside Pulumi's: account, APIM service and backend", () => {
+    const line = (name: string) =>
+      r.out
+        .split("\n")
+        .find((l) => l.split(/\s+/)[2] === name)
+        ?.split(/\s+/)
+        .slice(2);
+    expect([line("fleet-dev-hub-swedencentral"), line("gateway"), line("backends-pool-gpt-4o")]).toEqual([
+      ["fleet-dev-hub-swedencentral", "azure:", "contoso-ai-dev-dev-hub-swedencentral-60af58b8"],
+      ["gateway", "azure:", "contoso-ai-dev-3fdee8b8"],
+      ["backends-pool-gpt-4o", "azure:", "pool-gpt-4o"],
+    ]);
+  });
+
   it("lists a role assignment under the region of the account it grants", () => {
     const spoke = r.out.slice(r.out.indexOf("  eastus2"));
     expect(spoke).toContain("    azure-native:authorization:RoleAssignment  access-dev-spoke-eastus2");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
-import { createPlan, formatPlan, type Plan } from "../infra/model/plan";
+import { clientSnippet, createPlan, formatPlan, type Plan } from "../infra/model/plan";
 import { buildTopology } from "../infra/model/topology";
 import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
 
@@ -19,6 +19,9 @@ const PROD_HUB = "00000000-0000-0000-0000-0000000a0001";
 const PROD_EAST = "00000000-0000-0000-0000-0000000a0002";
 const PROD_WEST = "00000000-0000-0000-0000-0000000a0003";
 const PROD_EU = "00000000-0000-0000-0000-0000000a0004";
+/** The dev stack's APIM service name (names.apimServiceName), so its gateway URL. */
+const DEV_SERVICE = "contoso-ai-dev-3fdee8b8";
+const DEV_URL = `https://${DEV_SERVICE}.azure-api.net`;
 
 describe("plan of stacks/Pulumi.dev.yaml", () => {
   const plan = stackPlan("dev");
@@ -30,6 +33,9 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
   it("describes the BasicV2 gateway with its monthly base price", () => {
     expect(plan.gateway).toEqual({
       name: "contoso-ai-dev",
+      serviceName: DEV_SERVICE,
+      url: `https://${DEV_SERVICE}.azure-api.net`,
+      v1BaseUrl: `https://${DEV_SERVICE}.azure-api.net/openai/v1/`,
       subscription: "dev-hub",
       location: "swedencentral",
       sku: "BasicV2",
@@ -61,10 +67,12 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
       weight: 50,
       share: 0.5,
       spilloverDeployment: null,
+      groupShare: 0.5,
     });
     expect(plan.routes).toEqual([
       {
         deployment: "gpt-4o",
+        endpoint: `${DEV_URL}/openai/deployments/gpt-4o`,
         model: "gpt-4o",
         usableTpm: 200000,
         members: [
@@ -74,6 +82,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
       },
       {
         deployment: "gpt-4o-mini",
+        endpoint: `${DEV_URL}/openai/deployments/gpt-4o-mini`,
         model: "gpt-4o-mini",
         usableTpm: 400000,
         members: [
@@ -319,10 +328,11 @@ describe("text plan", () => {
 
   it("lists a route's members with priority, weight, share, subscription, region, type, capacity, TPM and RPM", () => {
     const at = lines.indexOf("Route gpt-4o (model gpt-4o): 200,000 TPM usable over 2 members");
-    expect(lines.slice(at + 1, at + 4)).toEqual([
-      "  backend                            priority  weight  share  subscription  region         type            capacity  TPM      RPM",
-      "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
-      "  aoai-dev-spoke-eastus2-gpt-4o      1         50      50%    dev-spoke     eastus2        GlobalStandard  100K      100,000  600",
+    expect(lines.slice(at + 1, at + 5)).toEqual([
+      `  endpoint ${DEV_URL}/openai/deployments/gpt-4o`,
+      "  backend                            priority  weight  share  in group  subscription  region         type            capacity  TPM      RPM",
+      "  aoai-dev-hub-swedencentral-gpt-4o  1         50      50%    50%       dev-hub       swedencentral  GlobalStandard  100K      100,000  600",
+      "  aoai-dev-spoke-eastus2-gpt-4o      1         50      50%    50%       dev-spoke     eastus2        GlobalStandard  100K      100,000  600",
     ]);
   });
 
@@ -364,10 +374,10 @@ describe("text plan of a provisioned route with spillover and unknown quota", ()
 
   it("shows PTU capacity, unknown TPM, no RPM and spillover members", () => {
     const at = lines.indexOf("Route gpt-4o (model gpt-4o): 10,000 TPM usable over 2 members");
-    expect(lines.slice(at + 1, at + 4)).toEqual([
-      "  backend                          priority  weight  share      subscription  region         type                capacity  TPM     RPM",
-      "  aoai-hub-swedencentral-gpt-4o    1         100     100%       hub           swedencentral  ProvisionedManaged  50 PTU    ?       -",
-      "  aoai-spoke-swedencentral-gpt-4o  2         100     spillover  spoke         swedencentral  GlobalStandard      10K       10,000  60",
+    expect(lines.slice(at + 2, at + 5)).toEqual([
+      "  backend                          priority  weight  share      in group  subscription  region         type                capacity  TPM     RPM",
+      "  aoai-hub-swedencentral-gpt-4o    1         100     100%       100%      hub           swedencentral  ProvisionedManaged  50 PTU    ?       -",
+      "  aoai-spoke-swedencentral-gpt-4o  2         100     spillover  100%      spoke         swedencentral  GlobalStandard      10K       10,000  60",
     ]);
   });
 
@@ -389,5 +399,77 @@ describe("text plan of a provisioned route with spillover and unknown quota", ()
       "  - quota pool spoke/swedencentral/gpt-4o/GlobalStandard: quota unknown for offer MSDN; 10,000 TPM allocated is not checked (set aoai-gateway:subscriptions[1].quotas to check it)",
       "",
     ]);
+  });
+});
+
+describe("plan endpoints and client snippet (issue #14)", () => {
+  const plan = stackPlan("dev");
+  const lines = formatPlan(plan, { stack: "dev" }).split("\n");
+
+  it("prints the gateway URL, the API and the v1 base URL under the gateway line", () => {
+    expect(lines[2]).toBe(`  URL ${DEV_URL} (API azure-openai at /openai); v1 API base URL ${DEV_URL}/openai/v1/`);
+  });
+
+  it("prints a three-line JavaScript client snippet naming the consumer keys output", () => {
+    expect(lines.slice(4, 8)).toEqual([
+      "Call it (JavaScript, npm install openai; GATEWAY_KEY = a consumer's key (app-team) from `pulumi stack output consumerKeys --show-secrets --stack dev`):",
+      '  import { AzureOpenAI } from "openai";',
+      `  const client = new AzureOpenAI({ endpoint: "${DEV_URL}", apiKey: process.env.GATEWAY_KEY, apiVersion: "2024-10-21" });`,
+      '  const reply = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "Hello" }] });',
+    ]);
+  });
+
+  it("says how to get a key when the stack has no consumers", () => {
+    const raw = validRawConfig();
+    expect(clientSnippet(fixturePlan(raw))[0]).toBe(
+      "Call it (JavaScript, npm install openai; GATEWAY_KEY = no consumers yet: add aoai-gateway:consumers, deploy, then `pulumi stack output consumerKeys --show-secrets`):",
+    );
+  });
+
+  it("prints each route's endpoint under its heading", () => {
+    expect(lines.filter((l) => l.startsWith("  endpoint "))).toEqual([
+      `  endpoint ${DEV_URL}/openai/deployments/gpt-4o`,
+      `  endpoint ${DEV_URL}/openai/deployments/gpt-4o-mini`,
+    ]);
+  });
+
+  it("lists the consumers in the plan", () => {
+    expect(plan.consumers).toEqual(["app-team"]);
+  });
+});
+
+describe("shares inside spillover groups (prod)", () => {
+  const plan = stackPlan("prod");
+  const gpt4o = plan.routes.find((r) => r.deployment === "gpt-4o");
+
+  it("gives each member its share of its own priority group", () => {
+    expect(gpt4o?.members.map((m) => [m.priority, m.share, m.groupShare])).toEqual([
+      [1, 1, 1],
+      [2, 0, 0.5],
+      [2, 0, 0.5],
+      [3, 0, 1],
+    ]);
+  });
+
+  it("shows the in-group share in the text and explains both columns", () => {
+    const lines = formatPlan(plan).split("\n");
+    expect([
+      lines.find((l) => l.startsWith("  aoai-prod-east-eastus2-gpt-4o ")),
+      lines.filter((l) => l.startsWith("share: ") || l.startsWith("a spillover group")),
+    ]).toEqual([
+      "  aoai-prod-east-eastus2-gpt-4o       2         50      spillover  50%       prod-east     eastus2        GlobalStandard            450K      450,000  2,700",
+      [
+        "share: of the route's traffic while nothing is throttled. in group: of the traffic a priority group takes;",
+        "a spillover group (higher priority number) takes traffic only while every group above it is out.",
+      ],
+    ]);
+  });
+
+  it("splits a group whose weights are all 0 evenly", () => {
+    const raw = validRawConfig();
+    raw.backends[0].deployments[0].weight = 0;
+    raw.backends.push(backend({ subscription: "spoke", deployments: [deployment({ weight: 0 })] }));
+    const route = fixturePlan(raw).routes[0];
+    expect(route.members.map((m) => m.groupShare)).toEqual([0.5, 0.5]);
   });
 });

@@ -2,7 +2,8 @@
  * What every CLI command shares: output sinks, the stack-file options and
  * loading a stack file into the topology.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { StackFileError, namespaceConfig, readStackConfig, stackFile, stackNames } from "../config/load";
 import { validateConfig } from "../config/validate";
@@ -40,7 +41,53 @@ export function sourceFile(opts: SourceOptions): string {
   throw new UsageError("give --stack NAME (reads stacks/Pulumi.NAME.yaml) or --config FILE");
 }
 
+/** A mistake in how the command was called: one line on stderr, exit code 2 (as commander's own usage errors). */
 export class UsageError extends Error {}
+
+/** A failure the user can fix (a file that cannot be written, ...): one line on stderr, exit code 1. */
+export class CliError extends Error {}
+
+/** Plain words for the file system errors a user can fix when the CLI writes. */
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EEXIST: "a file is in the way (give a folder, or another path)",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+  ENOENT: "no such folder",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+};
+
+/** Run a file-system write; a failure becomes one CliError line naming what was written and why it failed. */
+export function writing<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    throw new CliError(`cannot write ${what}: ${WRITE_ERRORS[code] ?? code}`);
+  }
+}
+
+/**
+ * Send a command's text to stdout (`--out -` or no `--out`) or to a file.
+ * Returns the absolute path written, or null for stdout.
+ */
+export function emit(io: Io, text: string, out: string | undefined): string | null {
+  if (out === undefined || out === "-") {
+    io.out(text);
+    return null;
+  }
+  const file = resolve(out);
+  writing(file, () => writeFileSync(file, text));
+  return file;
+}
+
+/** `Examples:` help text for a command (shown after commander's own help). */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
 
 /**
  * Read, validate and model a stack file; `adjust` may edit the raw namespace
@@ -52,9 +99,14 @@ export function loadTopology(file: string, adjust?: (raw: Record<string, unknown
   return buildTopology(validateConfig(raw));
 }
 
-export function addSourceOptions(cmd: Command): Command {
+/** `--stack NAME` or `--config FILE`. */
+export function addStackOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("-s, --stack <name>", "stack name: reads stacks/Pulumi.<name>.yaml").conflicts("config"))
-    .addOption(new Option("-c, --config <file>", "any file in the Pulumi stack config format"))
-    .option("--json", "print JSON instead of text", false);
+    .addOption(new Option("-c, --config <file>", "any file in the Pulumi stack config format"));
+}
+
+/** `--stack NAME` or `--config FILE`, and `--json`. */
+export function addSourceOptions(cmd: Command): Command {
+  return addStackOptions(cmd).option("--json", "print JSON instead of text", false);
 }

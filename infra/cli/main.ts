@@ -1,33 +1,69 @@
 /**
  * The offline CLI (`aoai-gateway`, package.json bin). No Azure access and no
  * Pulumi CLI needed: every command works from a stack file alone.
+ *
+ * Exit codes (docs/cli.md, "Exit codes and errors"): 0 done; 1 the stack config, a file
+ * or the program failed, with the reason on stderr and never a stack trace
+ * (issue #14: `render --out` onto a file printed one); 2 the command line
+ * itself is wrong (commander's usage errors and UsageError).
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
-import { StackFileError } from "../config/load";
+import { PROJECT_ROOT, StackFileError } from "../config/load";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
 import {
+  CliError,
   type Io,
   type SourceOptions,
   UsageError,
   addSourceOptions,
+  examples,
   loadTopology,
   processIo,
   sourceFile,
 } from "./common";
 
-function buildProgram(io: Io, setCode: (code: number) => void): Command {
+/** The package's version (package.json), for `--version`. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")
     .description("Plan, preview and render an aoai-gateway stack offline (no Azure access needed).")
+    .version(packageVersion(), "-V, --version", "print the aoai-gateway version")
     .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) });
+    .configureOutput({
+      writeOut: (t) => io.out(t),
+      writeErr: (t) => io.err(t),
+      // One line per error: commander puts "(Did you mean plan?)" on a line of its own.
+      outputError: (t, write) => write(`${t.trimEnd().replace(/\n+/g, " ")}\n`),
+    })
+    .addHelpText(
+      "after",
+      examples(
+        "npx aoai-gateway plan --stack dev",
+        "npx aoai-gateway diagram --stack prod",
+        "npx aoai-gateway help render",
+      ),
+    );
 
   addSourceOptions(
-    program.command("plan").description("show routes, quota pools, usable TPM and the gateway tier a stack deploys"),
+    program
+      .command("plan")
+      .description(
+        "show the gateway URL, each route's endpoint and members, quota pools, usable TPM and the gateway tier a stack deploys",
+      )
+      .addHelpText(
+        "after",
+        examples("npx aoai-gateway plan --stack dev", "npx aoai-gateway plan --config ./my-stack.yaml --json"),
+      ),
   ).action((opts: SourceOptions & { json: boolean }) => {
     const plan = createPlan(loadTopology(sourceFile(opts)));
-    io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan));
+    io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, { stack: opts.stack }));
     setCode(0);
   });
 
@@ -35,7 +71,7 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
   return program;
 }
 
-/** Run the CLI; returns the exit code. Known failures print a message, never a stack trace. */
+/** Run the CLI; returns the exit code. Every failure prints one message, never a stack trace. */
 export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
@@ -43,15 +79,26 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (e) {
+    // commander has printed its own message (or the help, or the version).
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ConfigError || e instanceof StackFileError) {
-      io.err(`${e.message}\n`);
-      return 1;
-    }
     if (e instanceof UsageError) {
       io.err(`error: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    if (e instanceof ConfigError || e instanceof StackFileError) {
+      io.err(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof CliError) {
+      io.err(`error: ${e.message}\n`);
+      return 1;
+    }
+    // Anything else is a defect: still one line, with the trace on request.
+    const message = e instanceof Error ? e.message : String(e);
+    const trace = process.env.AOAI_GATEWAY_DEBUG && e instanceof Error && e.stack ? `${e.stack}\n` : "";
+    io.err(
+      `error: ${message.split("\n")[0]} (unexpected: please report it; AOAI_GATEWAY_DEBUG=1 prints the stack trace)\n${trace}`,
+    );
+    return 1;
   }
 }

@@ -75,6 +75,13 @@ const NAME_INPUT: Record<string, string> = {
   "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 };
 
+/** The Azure name of a recorded resource (account name, APIM service name, backend id, ...), or null when it has none of its own. */
+export function azureNameOf(r: { readonly type: string; readonly inputs: Record<string, unknown> }): string | null {
+  const key = NAME_INPUT[r.type];
+  const value = key === undefined ? undefined : r.inputs[key];
+  return typeof value === "string" ? value : null;
+}
+
 /** ARM path segments after the resource group, per type, to make readable mock ids. */
 function armId(type: string, inputs: Record<string, unknown>, name: string, subscriptionId: string): string {
   const sub = `/subscriptions/${subscriptionId}`;

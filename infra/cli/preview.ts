@@ -6,8 +6,8 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { readStackConfig } from "../config/load";
-import { addSourceOptions, loadTopology, sourceFile, type Io, type SourceOptions } from "./common";
-import { type RecordedResource, runProgramWithMocks } from "./mock-run";
+import { addSourceOptions, examples, loadTopology, sourceFile, type Io, type SourceOptions } from "./common";
+import { type RecordedResource, azureNameOf, runProgramWithMocks } from "./mock-run";
 
 /** The stack name a file stands for: `Pulumi.<name>.yaml` -> name. */
 export function stackNameOf(file: string): string {
@@ -57,6 +57,21 @@ export function regionOf(r: RecordedResource, all: readonly RecordedResource[]):
   return "global";
 }
 
+/**
+ * One line per resource: type, Pulumi's logical name and, where the resource
+ * has one, its Azure name (issue #14: account names, the APIM service name
+ * and backend ids are what a user finds in the portal).
+ */
+function resourceLines(list: readonly RecordedResource[]): string[] {
+  const typeWidth = Math.max(...list.map((r) => r.type.length));
+  const nameWidth = Math.max(...list.map((r) => r.name.length));
+  return list.map((r) => {
+    const azure = azureNameOf(r);
+    const line = `    ${r.type.padEnd(typeWidth)}  ${r.name.padEnd(nameWidth)}`;
+    return (azure === null ? line : `${line}  azure: ${azure}`).trimEnd();
+  });
+}
+
 export function formatPreview(resources: readonly RecordedResource[]): string {
   const providers = resources.filter((r) => r.type.startsWith("pulumi:providers:"));
   const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
@@ -68,12 +83,12 @@ export function formatPreview(resources: readonly RecordedResource[]): string {
     for (const region of regions) {
       const here = inGroup.filter((r) => regionOf(r, resources) === region);
       out.push(`  ${region} (${here.length})`);
-      for (const r of here) out.push(`    ${r.type}  ${r.name}`);
+      out.push(...resourceLines(here));
     }
   }
   const orphans = custom.filter((r) => r.provider === null);
   if (orphans.length > 0) {
-    out.push(`Without an explicit provider (${orphans.length}):`, ...orphans.map((r) => `    ${r.type}  ${r.name}`));
+    out.push(`Without an explicit provider (${orphans.length}):`, ...resourceLines(orphans));
   }
   const components = resources.filter((r) => !r.custom);
   out.push("", `${custom.length} resources under ${providers.length} providers, in ${components.length} components.`);
@@ -84,7 +99,13 @@ export function registerPreview(program: Command, io: Io, setCode: (code: number
   addSourceOptions(
     program
       .command("preview")
-      .description("run the Pulumi program offline under mocks and list every resource it would register"),
+      .description(
+        "run the Pulumi program offline under mocks and list every resource it would register, with its Azure name",
+      )
+      .addHelpText(
+        "after",
+        examples("npx aoai-gateway preview --stack dev", "npx aoai-gateway preview --stack prod --json"),
+      ),
   ).action(async (opts: SourceOptions & { json: boolean }) => {
     const resources = await previewStack(sourceFile(opts));
     io.out(opts.json ? JSON.stringify({ resources }, null, 2) + "\n" : formatPreview(resources));

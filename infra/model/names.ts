@@ -51,6 +51,19 @@ export function gatewayUrl(serviceName: string): string {
   return `https://${serviceName}.azure-api.net`;
 }
 
+/** A route's endpoint: what the Azure client (`AzureOpenAI`) calls for deployment `route`. */
+export function routeEndpoint(url: string, route: string): string {
+  return `${url}/${API_PATH}/deployments/${route}`;
+}
+
+/** The base URL of the v1 API (plain `OpenAI` client, deployment name in `model`). */
+export function v1BaseUrl(url: string): string {
+  return `${url}/${API_PATH}/v1/`;
+}
+
+/** The Azure OpenAI data-plane API version the client snippets (plan, README) send. */
+export const CLIENT_API_VERSION = "2024-10-21";
+
 /** Longest APIM backend id (Microsoft.ApiManagement/service/backends name: 1-80 characters). */
 export const MAX_BACKEND_ID = 80;
 

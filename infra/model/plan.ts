@@ -2,7 +2,8 @@
  * The `plan` report: what a stack deploys and the throughput it unlocks, as a
  * JSON-ready object and as text. Pure.
  */
-import type { QuotaPoolModel, Topology } from "./topology";
+import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "./names";
+import type { QuotaPoolModel, RouteMember, Topology } from "./topology";
 
 export interface PlanMember {
   /** APIM backend id of this member (one per account and deployment). */
@@ -21,10 +22,18 @@ export interface PlanMember {
   readonly share: number;
   /** Native spillover: the deployment of the same account that serves the traffic above this member's PTUs. */
   readonly spilloverDeployment: string | null;
+  /**
+   * Share of the traffic its priority group takes, 0..1: for the first group
+   * the same as `share`; for a spillover group, how the traffic that reaches
+   * it (when every group above it is out) is split.
+   */
+  readonly groupShare: number;
 }
 
 export interface PlanRoute {
   readonly deployment: string;
+  /** What the Azure client calls for this route: `<gateway url>/openai/deployments/<deployment>`. */
+  readonly endpoint: string;
   readonly model: string;
   readonly usableTpm: number;
   readonly members: readonly PlanMember[];
@@ -50,6 +59,12 @@ export interface PlanQuotaPool {
 export interface Plan {
   readonly gateway: {
     readonly name: string;
+    /** API Management service name (Azure's name, globally unique). */
+    readonly serviceName: string;
+    /** `https://<serviceName>.azure-api.net`: the endpoint of the Azure client (`AzureOpenAI`). */
+    readonly url: string;
+    /** `<url>/openai/v1/`: the base URL of the plain `OpenAI` client (v1 API). */
+    readonly v1BaseUrl: string;
     readonly subscription: string;
     readonly location: string;
     readonly sku: string;
@@ -61,6 +76,8 @@ export interface Plan {
   readonly totalTpm: number;
   readonly routes: readonly PlanRoute[];
   readonly quotaPools: readonly PlanQuotaPool[];
+  /** Consumer names: one APIM subscription key each (stack output `consumerKeys`). */
+  readonly consumers: readonly string[];
   readonly warnings: readonly string[];
 }
 
@@ -87,11 +104,23 @@ function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
   return { ...base, quotaTpm: p.quota, allocatedTpm: p.allocated, quotaSource: p.quotaSource, utilization };
 }
 
+/** Each member's share of its own priority group's weight (even split when the group's weights are all 0). */
+function groupShares(members: readonly RouteMember[]): number[] {
+  return members.map((m) => {
+    const group = members.filter((o) => o.priority === m.priority);
+    const total = group.reduce((s, o) => s + o.weight, 0);
+    return total > 0 ? m.weight / total : 1 / group.length;
+  });
+}
+
 export function createPlan(topology: Topology): Plan {
   const g = topology.gateway;
   return {
     gateway: {
       name: g.name,
+      serviceName: g.serviceName,
+      url: g.url,
+      v1BaseUrl: v1BaseUrl(g.url),
       subscription: g.subscription.alias,
       location: g.location,
       sku: g.sku,
@@ -103,9 +132,10 @@ export function createPlan(topology: Topology): Plan {
     totalTpm: topology.totalTpm,
     routes: topology.routes.map((r) => ({
       deployment: r.name,
+      endpoint: routeEndpoint(g.url, r.name),
       model: r.model,
       usableTpm: r.usableTpm,
-      members: r.members.map((m) => ({
+      members: r.members.map((m, i, all) => ({
         backendId: m.backendId,
         account: m.accountKey,
         subscription: m.subscription.alias,
@@ -119,9 +149,11 @@ export function createPlan(topology: Topology): Plan {
         weight: m.weight,
         share: m.share,
         spilloverDeployment: m.deployment.spilloverDeployment ?? null,
+        groupShare: groupShares(all)[i],
       })),
     })),
     quotaPools: topology.quotaPools.map(poolToPlan),
+    consumers: topology.consumers.map((c) => c.name),
     warnings: topology.warnings,
   };
 }
@@ -141,21 +173,62 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/**
+ * The three-line client snippet `plan` prints: the JavaScript Azure client
+ * against the gateway, with a consumer key (issue #14). `stack` names the
+ * stack in the `pulumi stack output` command when known.
+ */
+export function clientSnippet(plan: Plan, stack?: string): string[] {
+  const route = plan.routes[0]?.deployment ?? "<deployment>";
+  const keys = `pulumi stack output consumerKeys --show-secrets${stack ? ` --stack ${stack}` : ""}`;
+  const who =
+    plan.consumers.length > 0
+      ? `a consumer's key (${plan.consumers.join(", ")}) from \`${keys}\``
+      : `no consumers yet: add aoai-gateway:consumers, deploy, then \`${keys}\``;
+  return [
+    `Call it (JavaScript, npm install openai; GATEWAY_KEY = ${who}):`,
+    `  import { AzureOpenAI } from "openai";`,
+    `  const client = new AzureOpenAI({ endpoint: "${plan.gateway.url}", apiKey: process.env.GATEWAY_KEY, apiVersion: "${CLIENT_API_VERSION}" });`,
+    `  const reply = await client.chat.completions.create({ model: "${route}", messages: [{ role: "user", content: "Hello" }] });`,
+  ];
+}
+
+export interface FormatPlanOptions {
+  /** The stack name, when the plan was made from `--stack` (shown in commands). */
+  readonly stack?: string;
+}
+
 /** The human-readable plan. */
-export function formatPlan(plan: Plan): string {
+export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string {
   const g = plan.gateway;
   const out: string[] = [];
   out.push(
     `Gateway ${g.name}: API Management ${g.sku}${g.capacity > 0 ? `, ${g.capacity} unit${g.capacity === 1 ? "" : "s"},` : ""} in ${g.location} (subscription ${g.subscription}), routing mode ${g.routingMode}`,
     `  about ${g.monthlyUsd.toLocaleString("en-US", { style: "currency", currency: "USD" })} a month base price (${g.pricingNote})`,
+    `  URL ${g.url} (API ${API_ID} at /${API_PATH}); v1 API base URL ${g.v1BaseUrl}`,
+    "",
+    ...clientSnippet(plan, options.stack),
     "",
   );
   for (const r of plan.routes) {
     out.push(
       `Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}`,
+      `  endpoint ${r.endpoint}`,
     );
     const rows = [
-      ["backend", "priority", "weight", "share", "subscription", "region", "type", "capacity", "TPM", "RPM"],
+      [
+        "backend",
+        "priority",
+        "weight",
+        "share",
+        "in group",
+        "subscription",
+        "region",
+        "type",
+        "capacity",
+        "TPM",
+        "RPM",
+      ],
     ];
     for (const m of r.members) {
       rows.push([
@@ -163,6 +236,7 @@ export function formatPlan(plan: Plan): string {
         String(m.priority),
         String(m.weight),
         m.share > 0 ? pct(m.share) : "spillover",
+        pct(m.groupShare),
         m.subscription,
         m.location,
         m.sku,
@@ -178,6 +252,13 @@ export function formatPlan(plan: Plan): string {
       );
     }
     out.push("");
+  }
+  if (plan.routes.some((r) => new Set(r.members.map((m) => m.priority)).size > 1)) {
+    out.push(
+      "share: of the route's traffic while nothing is throttled. in group: of the traffic a priority group takes;",
+      "a spillover group (higher priority number) takes traffic only while every group above it is out.",
+      "",
+    );
   }
   out.push("Quota pools (subscription / region / model / type): allocated of quota");
   const rows = [["pool", "allocated", "quota", "use", "source"]];

@@ -1,0 +1,208 @@
+/**
+ * The configuration reference (docs/configuration.md), generated from the
+ * config schema (issue #14): key paths, whether a key is required, defaults
+ * and allowed values come from the zod schema in infra/config/schema.ts; the
+ * meaning of each key comes from CONFIG_KEY_DOCS below, keyed by path, so the
+ * schema file stays as it is. `npm run docs:config` rewrites the table;
+ * test/docs-config.test.ts fails when the file is out of date or a schema key
+ * has no entry here.
+ *
+ * Adding a config key: add it to the schema, add its entry below, run
+ * `npm run docs:config`.
+ */
+import { z } from "zod";
+import { RootSchema } from "../config/schema";
+
+export interface KeyDoc {
+  /** What the key does, for a user (Markdown). */
+  readonly meaning: string;
+  /** Type name when the schema's own is too vague: alias, region, duration. */
+  readonly type?: string;
+  /** "yes"/"no" is derived; set this when the rule is conditional. */
+  readonly required?: string;
+  /** Markdown for the default when it is not one value (depends on another key, computed). */
+  readonly default?: string;
+}
+
+export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
+  "gateway.name": {
+    meaning: "name prefix for every resource: 3-20 chars, lowercase letters, digits, hyphens, starting with a letter",
+  },
+  "gateway.subscription": { type: "alias", meaning: "subscription (from `subscriptions`) that holds APIM" },
+  "gateway.location": { type: "region", meaning: "APIM region, e.g. `swedencentral`" },
+  "gateway.sku": { meaning: "API Management tier" },
+  "gateway.capacity": {
+    default: "1 (0 for Consumption)",
+    meaning:
+      "scale units; Developer 1, Basic 1-2, Standard 1-4, Premium 1-12, Basic v2 and Standard v2 1-10, Premium v2 1-30, Consumption 0",
+  },
+  "gateway.publisherEmail": { type: "email", meaning: "APIM publisher email" },
+  "gateway.publisherName": { meaning: "APIM publisher name" },
+  "gateway.resourceGroup": { default: "created", meaning: "existing resource group for APIM" },
+  "subscriptions[].alias": {
+    type: "alias",
+    meaning: "short name used everywhere else; 1-24 lowercase letters, digits, hyphens; unique",
+  },
+  "subscriptions[].id": { type: "GUID", meaning: "subscription ID; unique" },
+  "subscriptions[].offer": { meaning: "which default quota table applies (`infra/data/quota-defaults.json`)" },
+  "subscriptions[].quotas[].model": { meaning: "model name of a quota override" },
+  "subscriptions[].quotas[].sku": { meaning: "deployment type of the override" },
+  "subscriptions[].quotas[].location": { type: "region", meaning: "region of the override" },
+  "subscriptions[].quotas[].tpm": { required: "for Standard types", meaning: "quota in tokens per minute" },
+  "subscriptions[].quotas[].ptu": { required: "for provisioned types", meaning: "quota in PTUs" },
+  "backends[].subscription": { type: "alias", meaning: "subscription of this Azure OpenAI account" },
+  "backends[].location": { type: "region", meaning: "region of the account" },
+  "backends[].resourceGroup": { default: "created", meaning: "existing resource group for the account" },
+  "backends[].publicNetworkAccess": {
+    meaning: "`Disabled` needs private networking between APIM and the account, which this project does not create",
+  },
+  "backends[].tags": { meaning: "tags on the account and its resource group, over `aoai-gateway:tags`" },
+  "backends[].deployments[].name": {
+    meaning: "the deployment name clients call; one route (pool) per name; unique per account",
+  },
+  "backends[].deployments[].model": { meaning: "model name; one deployment name maps to one model" },
+  "backends[].deployments[].version": { meaning: "model version" },
+  "backends[].deployments[].sku": { meaning: "deployment type" },
+  "backends[].deployments[].capacity": {
+    meaning: "thousands of TPM (Standard types) or PTUs (provisioned types)",
+  },
+  "backends[].deployments[].priority": { meaning: "lower is used first; higher numbers are spillover groups" },
+  "backends[].deployments[].weight": {
+    default: "share of the group's TPM",
+    meaning: "share of traffic inside its priority group; set on every member of a group or on none",
+  },
+  "backends[].deployments[].tpmPerPtu": {
+    meaning: "provisioned only: estimated TPM per PTU, to count PTU deployments in TPM totals",
+  },
+  "backends[].deployments[].versionUpgradeOption": { meaning: "when Azure moves the deployment to a new version" },
+  "backends[].deployments[].raiPolicyName": {
+    default: "Azure's default",
+    meaning: "content filter policy",
+  },
+  "backends[].deployments[].spilloverDeployment": {
+    meaning:
+      "Global or Data Zone provisioned only: a standard deployment of the same entry, scope, model and version that serves the traffic above the PTUs (native spillover, [routing](routing.md#native-ptu-spillover))",
+  },
+  "routing.mode": {
+    default: "`pool`",
+    meaning: "`pool`: APIM backend pools with circuit breakers; `policy`: selection in the policy",
+  },
+  "circuitBreaker.failureCount": { meaning: "failures within `interval` that trip a member" },
+  "circuitBreaker.interval": { type: "duration", meaning: "window the failures are counted in (ISO 8601)" },
+  "circuitBreaker.tripDuration": {
+    type: "duration",
+    meaning: "how long a member stays out when its response has no `Retry-After` (ISO 8601)",
+  },
+  "circuitBreaker.acceptRetryAfter": { meaning: "trip for the backend's own `Retry-After`" },
+  "circuitBreaker.tripOnServerErrors": { meaning: "count 500-599, connection failures and timeouts as failures" },
+  "consumers[].name": { meaning: "consumer team; one APIM subscription (key) each; unique" },
+  "consumers[].displayName": { default: "the name", meaning: "shown in APIM" },
+  "policies.tokenLimit.enabled": {
+    meaning: "per-key TPM limit (`azure-openai-token-limit`); not on Consumption",
+  },
+  "policies.tokenLimit.tokensPerMinute": { meaning: "the limit per subscription key" },
+  "policies.tokenMetrics.enabled": { meaning: "emit token metrics (`azure-openai-emit-token-metric`)" },
+  "policies.tokenMetrics.namespace": { meaning: "Application Insights metric namespace" },
+  tags: { meaning: "tags on every resource group, account and the APIM service" },
+};
+
+/** One leaf key of the schema, with what the schema says about it. */
+export interface SchemaKey {
+  /** `a.b[].c` style, without the `aoai-gateway:` namespace. */
+  readonly path: string;
+  readonly type: string;
+  readonly required: boolean;
+  /** The schema's default, or undefined. */
+  readonly defaultValue: unknown;
+  /** Allowed values of an enum, or undefined. */
+  readonly values?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+function baseType(s: z.ZodType): Pick<SchemaKey, "type" | "values" | "min" | "max"> {
+  if (s instanceof z.ZodEnum) return { type: "enum", values: s.options.map(String) };
+  if (s instanceof z.ZodNumber) {
+    const range = {
+      min: Number.isFinite(s.minValue) ? (s.minValue ?? undefined) : undefined,
+      max:
+        Number.isFinite(s.maxValue) && s.maxValue !== Number.MAX_SAFE_INTEGER ? (s.maxValue ?? undefined) : undefined,
+    };
+    return { type: s.isInt ? "integer" : "number", ...range };
+  }
+  if (s instanceof z.ZodBoolean) return { type: "boolean" };
+  if (s instanceof z.ZodRecord) return { type: "map" };
+  if (s instanceof z.ZodArray) return { type: "list" };
+  return { type: "string" };
+}
+
+/** Every leaf key of the config schema, in schema order. */
+export function schemaKeys(
+  schema: z.ZodType = RootSchema,
+  prefix = "",
+  required = true,
+  defaultValue?: unknown,
+): SchemaKey[] {
+  if (schema instanceof z.ZodDefault) {
+    return schemaKeys(schema.unwrap() as z.ZodType, prefix, false, schema._zod.def.defaultValue);
+  }
+  if (schema instanceof z.ZodOptional) return schemaKeys(schema.unwrap() as z.ZodType, prefix, false, defaultValue);
+  if (schema instanceof z.ZodObject) {
+    return Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      schemaKeys(v, prefix ? `${prefix}.${k}` : k),
+    );
+  }
+  if (schema instanceof z.ZodArray && schema.element instanceof z.ZodObject) {
+    return schemaKeys(schema.element, `${prefix}[]`);
+  }
+  return [{ path: prefix, required, defaultValue, ...baseType(schema) }];
+}
+
+function showDefault(v: unknown): string {
+  if (v === undefined) return "";
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
+}
+
+/** Table cells never hold a raw `|`. */
+const cell = (text: string) => text.replace(/\|/g, "\\|");
+
+/** The reference table (Markdown), one row per schema key. Throws when a key has no entry in CONFIG_KEY_DOCS. */
+export function configReferenceTable(keys: readonly SchemaKey[] = schemaKeys()): string {
+  const missing = keys.filter((k) => !(k.path in CONFIG_KEY_DOCS)).map((k) => k.path);
+  if (missing.length > 0) throw new Error(`no entry in CONFIG_KEY_DOCS for: ${missing.join(", ")}`);
+  const rows = keys.map((k) => {
+    const doc = CONFIG_KEY_DOCS[k.path];
+    const allowed = k.values
+      ? ` Allowed: ${k.values.map((v) => `\`${v}\``).join(", ")}.`
+      : k.min !== undefined && k.max !== undefined
+        ? ` Allowed: ${k.min}-${k.max}.`
+        : "";
+    return [
+      `\`${k.path}\``,
+      doc.type ?? k.type,
+      doc.required ?? (k.required ? "yes" : "no"),
+      doc.default ?? showDefault(k.defaultValue),
+      `${doc.meaning}.${allowed}`,
+    ].map(cell);
+  });
+  const header = ["key", "type", "required", "default", "meaning"];
+  return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n") + "\n";
+}
+
+/** The markers around a generated block in a Markdown file. */
+export function markers(name: string): { begin: string; end: string } {
+  return {
+    begin: `<!-- BEGIN GENERATED ${name}: do not edit; run npm run docs:config -->`,
+    end: `<!-- END GENERATED ${name} -->`,
+  };
+}
+
+/** `text` with the block between `name`'s markers replaced by `content`. Throws when the markers are missing. */
+export function replaceGenerated(text: string, name: string, content: string): string {
+  const { begin, end } = markers(name);
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`markers for ${name} not found: ${begin} ... ${end}`);
+  return `${text.slice(0, from + begin.length)}\n\n${content}\n${text.slice(to)}`;
+}
