@@ -1,12 +1,13 @@
 /**
- * Commands beyond `plan`, each in its own module (preview, render). Kept as a
+ * Commands beyond `plan`, each in its own module (preview, render, simulate). Kept as a
  * list so main.ts stays small and each command is tested on its own.
  */
 import type { Command } from "commander";
 import type { Io } from "./common";
 import { registerPreview } from "./preview";
 import { registerRender } from "./render";
+import { registerSimulate } from "./simulate";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
-export const registeredCommands: RegisterCommand[] = [registerPreview, registerRender];
+export const registeredCommands: RegisterCommand[] = [registerPreview, registerRender, registerSimulate];
