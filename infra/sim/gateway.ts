@@ -81,10 +81,12 @@ export class Gateway {
   private next = 0;
   private readonly outcome: RequestOutcome = { status: 200, servedBy: -1, calls: 0, spillover: false };
   private readonly excluded: Uint8Array;
+  private readonly priority: Int32Array;
+  private readonly weight: Int32Array;
 
   constructor(
     private readonly options: GatewayOptions,
-    private readonly members: readonly RouteMember[],
+    members: readonly RouteMember[],
     private readonly upstreams: readonly Upstream[],
     private readonly unitRngs: readonly Rng[],
   ) {
@@ -96,6 +98,8 @@ export class Gateway {
     this.interval = isoDurationSeconds(options.circuitBreaker.interval);
     this.tripDuration = isoDurationSeconds(options.circuitBreaker.tripDuration);
     this.excluded = new Uint8Array(members.length);
+    this.priority = Int32Array.from(members, (m) => m.priority);
+    this.weight = Int32Array.from(members, (m) => m.weight);
   }
 
   /** Handle one client request at time `t`. The returned object is reused by the next call. */
@@ -130,26 +134,37 @@ export class Gateway {
     return answer.retryAfter;
   }
 
-  /** Weighted random over the best-priority candidates (`ok(m)`), as the pool and the policy pick. */
-  private pick(route: GatewayRoute, rng: Rng, ok: (m: number) => boolean): number {
+  /**
+   * Weighted random over the best-priority members not blocked (`blocked[m]` 0), as the pool and the
+   * policy pick: the lowest priority number wins, then `rng.int(total weight)` walks the group in order.
+   */
+  private pick(route: GatewayRoute, rng: Rng, blocked: Uint8Array): number {
+    const priority = this.priority;
+    const weight = this.weight;
+    const list = route.members;
     let best = Number.POSITIVE_INFINITY;
-    for (const m of route.members) if (ok(m) && this.members[m].priority < best) best = this.members[m].priority;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
+      if (blocked[m] === 0 && priority[m] < best) best = priority[m];
+    }
     if (best === Number.POSITIVE_INFINITY) return -1;
     let total = 0;
     let count = 0;
-    for (const m of route.members) {
-      if (this.members[m].priority === best && ok(m)) {
-        total += this.members[m].weight;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
+      if (blocked[m] === 0 && priority[m] === best) {
+        total += weight[m];
         count++;
       }
     }
     const even = total === 0;
     let r = rng.int(even ? count : total);
     let last = -1;
-    for (const m of route.members) {
-      if (this.members[m].priority === best && ok(m)) {
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
+      if (blocked[m] === 0 && priority[m] === best) {
         last = m;
-        r -= even ? 1 : this.members[m].weight;
+        r -= even ? 1 : weight[m];
         if (r < 0) return m;
       }
     }
@@ -162,8 +177,10 @@ export class Gateway {
     const cb = this.options.circuitBreaker;
     const maxTries = 1 + this.options.retryCount;
     let throttled = false;
+    const open = this.excluded;
     for (let tries = 1; ; tries++) {
-      const m = this.pick(route, rng, (k) => !(t < breakers[k].openUntil));
+      for (const k of route.members) open[k] = t < breakers[k].openUntil ? 1 : 0;
+      const m = this.pick(route, rng, open);
       let status: 200 | 429 | 503 = 503;
       if (m >= 0) {
         const retryAfter = this.call(t, m, tokens);
@@ -200,7 +217,7 @@ export class Gateway {
     const maxTries = 1 + this.options.retryCount;
     let retryAfterSeen = 0;
     for (let tries = 1; ; tries++) {
-      const m = this.pick(route, rng, (k) => excluded[k] === 0);
+      const m = this.pick(route, rng, excluded);
       if (m < 0) break;
       const until = cache[m];
       if (until > nowSec) {
