@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
 import { StackFileError } from "../config/load";
+import { DEFAULT_COST_ASSUMPTIONS } from "../model/cost";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
 import {
@@ -17,6 +18,30 @@ import {
   sourceFile,
 } from "./common";
 
+interface PlanCostOptions {
+  utilization: string;
+  inputShare: string;
+  cachedInputShare: string;
+}
+
+/** A share flag: a number from 0 to 1. */
+function share(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is a number from 0 to 1`);
+  }
+  return v;
+}
+
+function costAssumptions(opts: PlanCostOptions) {
+  return {
+    ...DEFAULT_COST_ASSUMPTIONS,
+    utilization: share("--utilization", opts.utilization),
+    inputShare: share("--input-share", opts.inputShare),
+    cachedInputShare: share("--cached-input-share", opts.cachedInputShare),
+  };
+}
+
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command("aoai-gateway")
     .description("Plan, preview and render an aoai-gateway stack offline (no Azure access needed).")
@@ -24,12 +49,16 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) });
 
   addSourceOptions(
-    program.command("plan").description("show routes, quota pools, usable TPM and the gateway tier a stack deploys"),
-  ).action((opts: SourceOptions & { json: boolean }) => {
-    const plan = createPlan(loadTopology(sourceFile(opts)));
-    io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan));
-    setCode(0);
-  });
+    program.command("plan").description("show routes, quota pools, usable TPM, the gateway tier and a cost estimate"),
+  )
+    .option("--utilization <share>", "cost estimate: share of usable TPM in use over the month, 0-1", "0.5")
+    .option("--input-share <share>", "cost estimate: share of tokens that are input (prompt) tokens, 0-1", "0.75")
+    .option("--cached-input-share <share>", "cost estimate: share of input tokens billed as cached, 0-1", "0")
+    .action((opts: SourceOptions & PlanCostOptions & { json: boolean }) => {
+      const plan = createPlan(loadTopology(sourceFile(opts)), costAssumptions(opts));
+      io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan));
+      setCode(0);
+    });
 
   for (const register of registeredCommands) register(program, io, setCode);
   return program;

@@ -2,6 +2,7 @@
  * The `plan` report: what a stack deploys and the throughput it unlocks, as a
  * JSON-ready object and as text. Pure.
  */
+import { type CostAssumptions, type CostEstimate, estimateCost, formatCost } from "./cost";
 import type { QuotaPoolModel, Topology } from "./topology";
 
 export interface PlanMember {
@@ -60,6 +61,8 @@ export interface Plan {
   readonly routes: readonly PlanRoute[];
   readonly quotaPools: readonly PlanQuotaPool[];
   readonly warnings: readonly string[];
+  /** Monthly cost estimate (issue #13), present when createPlan is given cost assumptions. */
+  readonly cost?: CostEstimate;
 }
 
 function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
@@ -85,7 +88,7 @@ function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
   return { ...base, quotaTpm: p.quota, allocatedTpm: p.allocated, quotaSource: p.quotaSource, utilization };
 }
 
-export function createPlan(topology: Topology): Plan {
+export function createPlan(topology: Topology, costAssumptions?: CostAssumptions): Plan {
   const g = topology.gateway;
   return {
     gateway: {
@@ -120,6 +123,7 @@ export function createPlan(topology: Topology): Plan {
     })),
     quotaPools: topology.quotaPools.map(poolToPlan),
     warnings: topology.warnings,
+    ...(costAssumptions ? { cost: estimateCost(topology, costAssumptions) } : {}),
   };
 }
 
@@ -187,6 +191,7 @@ export function formatPlan(plan: Plan): string {
   }
   out.push(...table(rows), "");
   out.push(`Total usable throughput: ${n(plan.totalTpm)} TPM`);
+  if (plan.cost) out.push("", ...formatCost(plan.cost));
   if (plan.warnings.length > 0) {
     out.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));
   }
