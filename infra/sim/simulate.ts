@@ -146,6 +146,28 @@ function percentile(histogram: readonly number[], count: number, p: number): num
   return histogram.length - 1;
 }
 
+/**
+ * The offered load of a simulation: every arrival (seconds, route index into
+ * `topology.routes`) in time order. `simulate` runs exactly this stream, so a
+ * test can replay it elsewhere (the executed-policy fidelity test).
+ */
+export function forEachOfferedRequest(
+  topology: Topology,
+  options: SimulationOptions,
+  onArrival: (t: number, route: number) => void,
+): void {
+  const tokens = options.tokensPerRequest ?? 1000;
+  const rates = options.routeRpm ?? routeRates(topology, options.load, tokens);
+  const loads = topology.routes.map((r) => ({ rpm: rates[r.name] ?? 0 }));
+  forEachArrival(
+    loads,
+    options.durationSeconds ?? 600,
+    options.profile ?? "steady",
+    createRng(options.seed ?? 1, 1),
+    onArrival,
+  );
+}
+
 const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export function simulate(topology: Topology, options: SimulationOptions): SimulationResult {
@@ -190,9 +212,6 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
     Array.from({ length: units }, (_, u) => createRng(seed, 100 + u)),
   );
 
-  const rates = options.routeRpm ?? routeRates(topology, options.load, tokens);
-  const loads = topology.routes.map((r) => ({ rpm: rates[r.name] ?? 0 }));
-
   const bucketSeconds = Math.max(1, Math.ceil(duration / 120));
   const buckets = Math.ceil(duration / bucketSeconds);
   const series = {
@@ -212,7 +231,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   let requests = 0;
   let upstreamCalls = 0;
 
-  forEachArrival(loads, duration, profile, createRng(seed, 1), (t, r) => {
+  forEachOfferedRequest(topology, options, (t, r) => {
     const o = gateway.handle(t, routes[r], tokens);
     const s = perRoute[r];
     const b = Math.min(buckets - 1, Math.floor(t / bucketSeconds));
