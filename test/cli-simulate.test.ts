@@ -126,6 +126,14 @@ describe("aoai-gateway simulate --chart", () => {
       ].filter((t) => !svg.includes(t)),
     ]).toEqual([0, true, []]);
   });
+
+  it("docs/img/simulate-prod.svg is what the command in docs/simulate.md writes today", async () => {
+    const file = join(dir, "docs-chart.svg");
+    await cli("simulate", "--stack", "prod", "--profile", "ramp", "--load", "0.75", "--chart", file);
+    expect(readFileSync(file, "utf8")).toBe(
+      readFileSync(join(__dirname, "..", "docs", "img", "simulate-prod.svg"), "utf8"),
+    );
+  });
 });
 
 describe("aoai-gateway simulate --compare", () => {
