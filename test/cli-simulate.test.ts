@@ -179,6 +179,26 @@ describe("aoai-gateway simulate --compare", () => {
     ]);
   });
 
+  it("with --chart writes one chart per value, named after it", async () => {
+    const file = join(dir, "cmp.svg");
+    const r = await cli(
+      "simulate",
+      "--stack",
+      "dev",
+      "--duration",
+      "1m",
+      "--compare",
+      "routing.mode=pool,policy",
+      "--chart",
+      file,
+    );
+    expect([r.code, existsSync(join(dir, "cmp-pool.svg")), existsSync(join(dir, "cmp-policy.svg"))]).toEqual([
+      0,
+      true,
+      true,
+    ]);
+  });
+
   it("validates each value like stack config", async () => {
     const r = await cli("simulate", "--stack", "dev", "--compare", "circuitBreaker.tripDuration=10s");
     expect([r.code, r.err]).toEqual([
