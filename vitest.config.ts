@@ -8,6 +8,8 @@ const config: ViteUserConfig = {
     environment: "node",
     include: ["test/**/*.test.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
+    // Says once why the executed-policy tests (test/emulator) skip, or builds the emulator once.
+    globalSetup: ["./test/emulator/global-setup.ts"],
     // One test spawns the real bin (tsx compiles the CLI on start), which takes a few seconds on a cold cache.
     testTimeout: 30_000,
     // Mock runs of the whole program in beforeAll grow with the stack; give them room on a busy 2-core machine.

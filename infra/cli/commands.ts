@@ -1,5 +1,5 @@
 /**
- * Commands beyond `plan`, each in its own module (preview, render, diagram). Kept as a
+ * Commands beyond `plan`, each in its own module (preview, render, diagram, simulate). Kept as a
  * list so main.ts stays small and each command is tested on its own.
  */
 import type { Command } from "commander";
@@ -7,7 +7,13 @@ import type { Io } from "./common";
 import { registerDiagram } from "./diagram";
 import { registerPreview } from "./preview";
 import { registerRender } from "./render";
+import { registerSimulate } from "./simulate";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
-export const registeredCommands: RegisterCommand[] = [registerPreview, registerRender, registerDiagram];
+export const registeredCommands: RegisterCommand[] = [
+  registerPreview,
+  registerRender,
+  registerDiagram,
+  registerSimulate,
+];

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
 import { PROJECT_ROOT, StackFileError } from "../config/load";
+import { DEFAULT_COST_ASSUMPTIONS } from "../model/cost";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
 import {
@@ -29,6 +30,30 @@ import {
 /** The package's version (package.json), for `--version`. */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
+interface PlanCostOptions {
+  utilization: string;
+  inputShare: string;
+  cachedInputShare: string;
+}
+
+/** A share flag: a number from 0 to 1. */
+function share(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is a number from 0 to 1`);
+  }
+  return v;
+}
+
+function costAssumptions(opts: PlanCostOptions) {
+  return {
+    ...DEFAULT_COST_ASSUMPTIONS,
+    utilization: share("--utilization", opts.utilization),
+    inputShare: share("--input-share", opts.inputShare),
+    cachedInputShare: share("--cached-input-share", opts.cachedInputShare),
+  };
 }
 
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
@@ -55,17 +80,25 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     program
       .command("plan")
       .description(
-        "show the gateway URL, each route's endpoint and members, quota pools, usable TPM and the gateway tier a stack deploys",
+        "show the gateway URL, each route's endpoint and members, quota pools, usable TPM, the gateway tier and a cost estimate",
       )
       .addHelpText(
         "after",
-        examples("npx aoai-gateway plan --stack dev", "npx aoai-gateway plan --config ./my-stack.yaml --json"),
+        examples(
+          "npx aoai-gateway plan --stack dev",
+          "npx aoai-gateway plan --config ./my-stack.yaml --json",
+          "npx aoai-gateway plan --stack prod --utilization 0.8 --input-share 0.6",
+        ),
       ),
-  ).action((opts: SourceOptions & { json: boolean }) => {
-    const plan = createPlan(loadTopology(sourceFile(opts)));
-    io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, { stack: opts.stack }));
-    setCode(0);
-  });
+  )
+    .option("--utilization <share>", "cost estimate: share of usable TPM in use over the month, 0-1", "0.5")
+    .option("--input-share <share>", "cost estimate: share of tokens that are input (prompt) tokens, 0-1", "0.75")
+    .option("--cached-input-share <share>", "cost estimate: share of input tokens billed as cached, 0-1", "0")
+    .action((opts: SourceOptions & PlanCostOptions & { json: boolean }) => {
+      const plan = createPlan(loadTopology(sourceFile(opts)), costAssumptions(opts));
+      io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, { stack: opts.stack }));
+      setCode(0);
+    });
 
   for (const register of registeredCommands) register(program, io, setCode);
   return program;

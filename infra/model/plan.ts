@@ -2,6 +2,7 @@
  * The `plan` report: what a stack deploys and the throughput it unlocks, as a
  * JSON-ready object and as text. Pure.
  */
+import { type CostAssumptions, type CostEstimate, estimateCost, formatCost } from "./cost";
 import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "./names";
 import type { QuotaPoolModel, RouteMember, Topology } from "./topology";
 
@@ -79,6 +80,8 @@ export interface Plan {
   /** Consumer names: one APIM subscription key each (stack output `consumerKeys`). */
   readonly consumers: readonly string[];
   readonly warnings: readonly string[];
+  /** Monthly cost estimate (issue #13), present when createPlan is given cost assumptions. */
+  readonly cost?: CostEstimate;
 }
 
 function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
@@ -113,7 +116,7 @@ function groupShares(members: readonly RouteMember[]): number[] {
   });
 }
 
-export function createPlan(topology: Topology): Plan {
+export function createPlan(topology: Topology, costAssumptions?: CostAssumptions): Plan {
   const g = topology.gateway;
   return {
     gateway: {
@@ -155,6 +158,7 @@ export function createPlan(topology: Topology): Plan {
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
     warnings: topology.warnings,
+    ...(costAssumptions ? { cost: estimateCost(topology, costAssumptions) } : {}),
   };
 }
 
@@ -277,6 +281,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
   }
   out.push(...table(rows), "");
   out.push(`Total usable throughput: ${n(plan.totalTpm)} TPM`);
+  if (plan.cost) out.push("", ...formatCost(plan.cost));
   if (plan.warnings.length > 0) {
     out.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));
   }

@@ -1,0 +1,260 @@
+/**
+ * Cost estimate for `plan` (issue #13): API Management and Azure OpenAI,
+ * in USD a month, from dated list prices (infra/data/model-prices.json,
+ * apim-tiers.json). Pure. Clearly an estimate: list prices, no discounts,
+ * no taxes, and assumptions (utilisation, input/output split, cached share)
+ * that the caller states and the output prints.
+ *
+ * Per route, the traffic assumed is `utilization x usable TPM`, placed on
+ * the members the way the gateway routes it: priority group by priority
+ * group (each group filled to its TPM before the next is used), inside a
+ * group in proportion to the members' TPM. Standard-family members are
+ * priced per token; provisioned members cost their PTUs by the hour whether
+ * used or not (reservations, when their price is known, are shown too).
+ */
+import { isProvisioned } from "../config/schema";
+import prices from "../data/model-prices.json";
+import type { RouteMember, Topology } from "./topology";
+
+export interface CostAssumptions {
+  /** Share of each route's usable TPM in use, averaged over the month, 0..1. Default 0.5. */
+  readonly utilization: number;
+  /** Share of tokens that are input (prompt) tokens, 0..1. Default 0.75. */
+  readonly inputShare: number;
+  /** Share of input tokens billed as cached input, 0..1. Default 0. */
+  readonly cachedInputShare: number;
+}
+
+export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = { utilization: 0.5, inputShare: 0.75, cachedInputShare: 0 };
+
+export interface TokenPrices {
+  readonly input: number;
+  readonly cachedInput: number;
+  readonly output: number;
+}
+
+interface ModelPrices {
+  readonly version: string;
+  readonly GlobalStandard: TokenPrices | null;
+  readonly DataZoneStandard: TokenPrices | null;
+  readonly Standard: TokenPrices | null;
+}
+
+interface ProvisionedPrices {
+  readonly ptuHourUsd: number | null;
+  readonly monthlyReservationUsdPerPtu: number | null;
+  readonly yearlyReservationUsdPerPtuMonth: number | null;
+}
+
+interface ApimRequestPrices {
+  readonly requestsMetered: boolean;
+  readonly includedRequestsPerMonth: number | null;
+  readonly extraRequestsUsdPerMillion: number | null;
+}
+
+const MODELS = prices.models as Record<string, ModelPrices | undefined>;
+const PROVISIONED = prices.provisioned as Record<string, ProvisionedPrices | undefined>;
+const APIM = prices.apiManagement.tiers as Record<string, ApimRequestPrices | undefined>;
+export const PRICE_SOURCE = prices.source;
+export const PRICES_READ_ON = prices.readOn;
+export const HOURS_PER_MONTH = prices.hoursPerMonth;
+
+/** Token prices of a Standard-family deployment type, or null when the data file has none. */
+export function tokenPrices(model: string, sku: string): TokenPrices | null {
+  const m = MODELS[model];
+  if (!m) return null;
+  if (sku === "GlobalStandard" || sku === "DataZoneStandard" || sku === "Standard") return m[sku];
+  return null;
+}
+
+export interface MemberCost {
+  readonly backendId: string;
+  readonly sku: string;
+  /** "tokens" (Standard family, per token) or "ptu" (provisioned, by the hour). */
+  readonly basis: "tokens" | "ptu";
+  /** Tokens a month placed on this member under the assumptions (null when its TPM is unknown). */
+  readonly tokensPerMonth: number | null;
+  /** USD per 1M tokens for this member, or null when not in the price file. */
+  readonly prices: TokenPrices | null;
+  readonly ptu: number | null;
+  readonly ptuHourUsd: number | null;
+  readonly monthlyReservationUsdPerPtu: number | null;
+  /** USD a month (PTU: hourly rate x 730 h), or null when a price is missing. */
+  readonly monthlyUsd: number | null;
+}
+
+export interface RouteCost {
+  readonly deployment: string;
+  readonly model: string;
+  readonly usableTpm: number;
+  /** utilization x usableTpm. */
+  readonly assumedTpm: number;
+  readonly tokensPerMonth: number;
+  readonly members: readonly MemberCost[];
+  /** Sum of the members' monthly USD, or null when any is unknown. */
+  readonly monthlyUsd: number | null;
+}
+
+export interface CostEstimate {
+  readonly note: string;
+  readonly currency: "USD";
+  readonly pricesReadOn: string;
+  readonly priceSource: typeof prices.source;
+  readonly assumptions: CostAssumptions & { readonly hoursPerMonth: number };
+  readonly apiManagement: {
+    readonly label: string;
+    readonly sku: string;
+    readonly units: number;
+    readonly monthlyUsd: number;
+    readonly pricingNote: string;
+    readonly requestsMetered: boolean;
+    readonly includedRequestsPerMonth: number | null;
+    readonly extraRequestsUsdPerMillion: number | null;
+  };
+  readonly routes: readonly RouteCost[];
+  /** Azure OpenAI total, or null when any member's price is unknown. */
+  readonly modelsMonthlyUsd: number | null;
+  /** API Management plus Azure OpenAI, or null when any price is unknown. */
+  readonly totalMonthlyUsd: number | null;
+  readonly missing: readonly string[];
+}
+
+const cents = (v: number) => Math.round(v * 100) / 100;
+
+/** Tokens per minute assumed on each member: priority groups filled in order, TPM-proportional inside a group. */
+export function placeTraffic(members: readonly RouteMember[], tpm: number): number[] {
+  const placed = members.map(() => 0);
+  let remaining = tpm;
+  const priorities = [...new Set(members.map((m) => m.priority))].sort((a, b) => a - b);
+  for (const p of priorities) {
+    const group = members.map((m, i) => ({ m, i })).filter(({ m }) => m.priority === p && m.deployment.capacityTpm);
+    const capacity = group.reduce((s, { m }) => s + (m.deployment.capacityTpm ?? 0), 0);
+    if (capacity <= 0 || remaining <= 0) continue;
+    const take = Math.min(remaining, capacity);
+    for (const { m, i } of group) placed[i] = (take * (m.deployment.capacityTpm ?? 0)) / capacity;
+    remaining -= take;
+  }
+  return placed;
+}
+
+function blendedPerMillion(p: TokenPrices, a: CostAssumptions): number {
+  const input = a.inputShare * ((1 - a.cachedInputShare) * p.input + a.cachedInputShare * p.cachedInput);
+  return input + (1 - a.inputShare) * p.output;
+}
+
+export function estimateCost(
+  topology: Topology,
+  assumptions: CostAssumptions = DEFAULT_COST_ASSUMPTIONS,
+): CostEstimate {
+  const minutes = 60 * HOURS_PER_MONTH;
+  const missing: string[] = [];
+  const routes = topology.routes.map((route): RouteCost => {
+    const assumedTpm = assumptions.utilization * route.usableTpm;
+    const placed = placeTraffic(route.members, assumedTpm);
+    const members = route.members.map((m, i): MemberCost => {
+      const d = m.deployment;
+      if (isProvisioned(d.sku)) {
+        const p = PROVISIONED[d.sku];
+        const hour = p?.ptuHourUsd ?? null;
+        if (hour === null) missing.push(`${m.backendId}: no PTU-hour price for ${d.sku}`);
+        return {
+          backendId: m.backendId,
+          sku: d.sku,
+          basis: "ptu",
+          tokensPerMonth: d.capacityTpm === null ? null : Math.round(placed[i] * minutes),
+          prices: null,
+          ptu: d.capacity,
+          ptuHourUsd: hour,
+          monthlyReservationUsdPerPtu: p?.monthlyReservationUsdPerPtu ?? null,
+          monthlyUsd: hour === null ? null : cents(d.capacity * hour * HOURS_PER_MONTH),
+        };
+      }
+      const p = tokenPrices(d.model, d.sku);
+      if (p === null) missing.push(`${m.backendId}: no token price for ${d.model} ${d.sku}`);
+      const tokens = Math.round(placed[i] * minutes);
+      return {
+        backendId: m.backendId,
+        sku: d.sku,
+        basis: "tokens",
+        tokensPerMonth: tokens,
+        prices: p,
+        ptu: null,
+        ptuHourUsd: null,
+        monthlyReservationUsdPerPtu: null,
+        monthlyUsd: p === null ? null : cents((tokens / 1e6) * blendedPerMillion(p, assumptions)),
+      };
+    });
+    const known = members.every((m) => m.monthlyUsd !== null);
+    return {
+      deployment: route.name,
+      model: route.model,
+      usableTpm: route.usableTpm,
+      assumedTpm: Math.round(assumedTpm),
+      tokensPerMonth: Math.round(assumedTpm * minutes),
+      members,
+      monthlyUsd: known ? cents(members.reduce((s, m) => s + (m.monthlyUsd ?? 0), 0)) : null,
+    };
+  });
+  const g = topology.gateway;
+  const apim = APIM[g.sku];
+  const modelsMonthlyUsd = routes.every((r) => r.monthlyUsd !== null)
+    ? cents(routes.reduce((s, r) => s + (r.monthlyUsd ?? 0), 0))
+    : null;
+  return {
+    note: "Estimate only: list prices in USD, no discounts, reservations, taxes or support; monthly = 730 hours",
+    currency: "USD",
+    pricesReadOn: PRICES_READ_ON,
+    priceSource: PRICE_SOURCE,
+    assumptions: { ...assumptions, hoursPerMonth: HOURS_PER_MONTH },
+    apiManagement: {
+      label: "API Management only (gateway base price; Azure OpenAI not included)",
+      sku: g.sku,
+      units: g.capacity,
+      monthlyUsd: g.monthlyUsd,
+      pricingNote: g.tier.pricingNote,
+      requestsMetered: apim?.requestsMetered ?? false,
+      includedRequestsPerMonth: apim?.includedRequestsPerMonth ?? null,
+      extraRequestsUsdPerMillion: apim?.extraRequestsUsdPerMillion ?? null,
+    },
+    routes,
+    modelsMonthlyUsd,
+    totalMonthlyUsd: modelsMonthlyUsd === null ? null : cents(modelsMonthlyUsd + g.monthlyUsd),
+    missing,
+  };
+}
+
+const usd = (v: number | null) =>
+  v === null ? "unknown" : v.toLocaleString("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
+const pct = (v: number) => `${Math.round(v * 100)}%`;
+const tokens = (v: number | null) =>
+  v === null ? "?" : `${(v / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 })}M`;
+
+/** The text section `plan` prints. */
+export function formatCost(c: CostEstimate): string[] {
+  const a = c.assumptions;
+  const out = [
+    `Cost estimate (USD a month, list prices as of ${c.priceSource.fetched}, data file dated ${c.pricesReadOn}; ${c.note})`,
+    `  assumptions: ${pct(a.utilization)} of each route's usable TPM in use, ${pct(a.inputShare)} input / ${pct(1 - a.inputShare)} output tokens, ${pct(a.cachedInputShare)} of input cached (set with --utilization, --input-share, --cached-input-share)`,
+    `  prices: ${c.priceSource.title}`,
+    `  ${c.apiManagement.label}: ${usd(c.apiManagement.monthlyUsd)} (${c.apiManagement.sku}, ${c.apiManagement.units} unit${c.apiManagement.units === 1 ? "" : "s"}; ${
+      c.apiManagement.requestsMetered
+        ? `${c.apiManagement.includedRequestsPerMonth === null ? "?" : (c.apiManagement.includedRequestsPerMonth / 1e6).toLocaleString("en-US")} M requests included, extra ${c.apiManagement.extraRequestsUsdPerMillion === null ? "price unknown" : `${usd(c.apiManagement.extraRequestsUsdPerMillion)} per million`}`
+        : "requests not metered"
+    })`,
+  ];
+  for (const r of c.routes) {
+    out.push(
+      `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${r.assumedTpm.toLocaleString("en-US")} TPM (${tokens(r.tokensPerMonth)} tokens a month)`,
+    );
+    for (const m of r.members) {
+      out.push(
+        m.basis === "ptu"
+          ? `    ${m.backendId}: ${usd(m.monthlyUsd)} (${m.ptu} PTU x ${usd(m.ptuHourUsd)} an hour, paid whether used or not${m.monthlyReservationUsdPerPtu === null ? "; reservation price not in the data file" : ""})`
+          : `    ${m.backendId}: ${usd(m.monthlyUsd)} (${tokens(m.tokensPerMonth)} tokens${m.prices ? ` at ${m.prices.input} in / ${m.prices.cachedInput} cached / ${m.prices.output} out per 1M` : ", price unknown"})`,
+      );
+    }
+  }
+  out.push(`  Azure OpenAI total: ${usd(c.modelsMonthlyUsd)}; with API Management: ${usd(c.totalMonthlyUsd)}`);
+  if (c.missing.length > 0) out.push(`  Not priced (${c.missing.length}): ${c.missing.join("; ")}`);
+  return out;
+}

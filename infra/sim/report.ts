@@ -1,0 +1,101 @@
+/** Text output of `simulate` and `simulate --compare`. Pure. */
+import type { SimulationResult } from "./simulate";
+
+const n = (v: number) => Math.round(v).toLocaleString("en-US");
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map(
+    (r) =>
+      "  " +
+      r
+        .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join("  ")
+        .trimEnd(),
+  );
+}
+
+export function formatSimulation(r: SimulationResult): string {
+  const out: string[] = [];
+  out.push(
+    `Simulation of ${r.gateway}: routing mode ${r.routingMode}, ${r.gatewayUnits} gateway unit${r.gatewayUnits === 1 ? "" : "s"}, retry count ${r.retryCount}`,
+    `  ${r.profile} load for ${r.durationSeconds} s, ${n(r.tokensPerRequest)} tokens per request (prompt + max_tokens), seed ${r.seed}, Azure rate windows of ${r.windowSeconds} s`,
+    "",
+    `Offered: ${n(r.offeredRequests)} requests, ${n(r.offeredTpm)} TPM (${pct(r.totalTpm > 0 ? r.offeredTpm / r.totalTpm : 0)} of the plan's ${n(r.totalTpm)} usable TPM)`,
+    `Served:  ${n(r.servedRequests)} requests (${pct(r.servedShare)}), ${n(r.servedTpm)} TPM (${pct(r.totalTpm > 0 ? r.servedTpm / r.totalTpm : 0)} of usable)`,
+    `Client errors: ${n(r.client429Requests)} x 429, ${n(r.client5xxRequests)} x 5xx`,
+    `Retries per request (extra upstream calls): p50 ${r.retriesPerRequest.p50}, p99 ${r.retriesPerRequest.p99}, max ${r.retriesPerRequest.max}, mean ${r.retriesPerRequest.mean}; ${n(r.upstreamCalls)} upstream calls`,
+    "",
+    "Routes (served by priority group = how far traffic spilled):",
+  );
+  const routeRows = [["route", "offered", "served", "share", "429", "5xx", "served TPM", "usable TPM", "by priority"]];
+  for (const route of r.routes) {
+    routeRows.push([
+      route.deployment,
+      n(route.offeredRequests),
+      n(route.servedRequests),
+      pct(route.offeredRequests > 0 ? route.servedRequests / route.offeredRequests : 1),
+      n(route.client429Requests),
+      n(route.client5xxRequests),
+      n(route.servedTpm),
+      n(route.usableTpm),
+      route.priorities.map((p) => `p${p.priority} ${pct(p.share)}`).join(", "),
+    ]);
+  }
+  out.push(...table(routeRows), "", "Members (load = served TPM / the member's TPM):");
+  const memberRows = [["backend", "priority", "calls", "served", "429s", "served TPM", "quota TPM", "load"]];
+  for (const m of r.members) {
+    memberRows.push([
+      m.backend,
+      String(m.priority),
+      n(m.requests),
+      n(m.servedRequests) + (m.spilloverRequests > 0 ? ` (${n(m.spilloverRequests)} spillover)` : ""),
+      n(m.throttledResponses),
+      n(m.servedTpm),
+      m.quotaTpm === null ? "?" : n(m.quotaTpm),
+      m.load === null ? "-" : pct(m.load),
+    ]);
+  }
+  out.push(...table(memberRows));
+  if (r.warnings.length > 0) out.push("", `Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => `  - ${w}`));
+  return out.join("\n") + "\n";
+}
+
+export interface ComparedRun {
+  readonly setting: string;
+  readonly value: string;
+  readonly result: SimulationResult;
+}
+
+export function formatComparison(runs: readonly ComparedRun[]): string {
+  const first = runs[0].result;
+  const rows = [
+    [runs[0].setting, ...runs.map((c) => c.value)],
+    ["offered requests", ...runs.map((c) => n(c.result.offeredRequests))],
+    ["served requests", ...runs.map((c) => n(c.result.servedRequests))],
+    ["served share", ...runs.map((c) => pct(c.result.servedShare))],
+    ["client 429s", ...runs.map((c) => n(c.result.client429Requests))],
+    ["client 5xx", ...runs.map((c) => n(c.result.client5xxRequests))],
+    ["served TPM", ...runs.map((c) => n(c.result.servedTpm))],
+    ["usable TPM (plan)", ...runs.map((c) => n(c.result.totalTpm))],
+    ["retries p50 / p99", ...runs.map((c) => `${c.result.retriesPerRequest.p50} / ${c.result.retriesPerRequest.p99}`)],
+    ["upstream calls", ...runs.map((c) => n(c.result.upstreamCalls))],
+    ["upstream 429s", ...runs.map((c) => n(c.result.members.reduce((s, m) => s + m.throttledResponses, 0)))],
+  ];
+  for (let i = 0; i < first.routes.length; i++) {
+    rows.push([
+      `${first.routes[i].deployment} served`,
+      ...runs.map((c) => {
+        const route = c.result.routes.find((x) => x.deployment === first.routes[i].deployment);
+        return route ? pct(route.offeredRequests > 0 ? route.servedRequests / route.offeredRequests : 1) : "-";
+      }),
+    ]);
+  }
+  return (
+    [
+      `Comparison: the same ${first.profile} load (${n(first.offeredTpm)} TPM offered, ${first.durationSeconds} s, seed ${first.seed}) per setting`,
+      ...table(rows),
+    ].join("\n") + "\n"
+  );
+}

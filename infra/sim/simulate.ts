@@ -1,0 +1,352 @@
+/**
+ * `aoai-gateway simulate` (issue #13): what a stack serves at a given load
+ * before it is deployed. Pure: imports nothing from Pulumi or Azure, never
+ * sleeps (simulated clock), deterministic for a seed.
+ */
+import type { RouteMember, Topology } from "../model/topology";
+import { createPolicyContext } from "../policies/render";
+import { Gateway, type GatewayRoute } from "./gateway";
+import { type Profile, forEachArrival } from "./load";
+import { createRng } from "./rng";
+import { DEFAULT_WINDOW_SECONDS, type SpilloverResolver, buildUpstreams, spilloverFromTopology } from "./upstream";
+
+/** Offered load: a share of the plan's usable TPM, or requests per minute over the whole gateway. */
+export type LoadSpec = { readonly load: number } | { readonly rpm: number };
+
+export interface SimulationOptions {
+  readonly load: LoadSpec;
+  /** Estimated tokens per request (prompt + max_tokens). Default 1000. */
+  readonly tokensPerRequest?: number;
+  /** Simulated seconds. Default 600. */
+  readonly durationSeconds?: number;
+  /** Default steady. */
+  readonly profile?: Profile;
+  /** Default 1. */
+  readonly seed?: number;
+  /** Azure's rate-limit window. Default 10 s. */
+  readonly windowSeconds?: number;
+  /** Policy mode's throttle memory: shared built-in cache (default) or one per unit. */
+  readonly cache?: "shared" | "unit";
+  /** Native spillover lookup (default: the deployment's `spilloverDeployment`, when config has it). */
+  readonly spillover?: SpilloverResolver;
+  /**
+   * Requests per minute per route, by deployment name, overriding `load`
+   * (used by --compare so every setting gets the same load).
+   */
+  readonly routeRpm?: Readonly<Record<string, number>>;
+  /** Called after every upstream call with the member's backend id (tests, traces). */
+  readonly onCall?: (t: number, backend: string, status: 200 | 429) => void;
+}
+
+export interface SimulatedPriority {
+  readonly priority: number;
+  readonly servedRequests: number;
+  /** Share of the route's served requests. */
+  readonly share: number;
+}
+
+export interface SimulatedRoute {
+  readonly deployment: string;
+  readonly usableTpm: number;
+  readonly offeredRequests: number;
+  readonly servedRequests: number;
+  readonly client429Requests: number;
+  readonly client5xxRequests: number;
+  readonly offeredTpm: number;
+  readonly servedTpm: number;
+  /** Served requests by priority group: how far traffic spilled. */
+  readonly priorities: readonly SimulatedPriority[];
+}
+
+export interface SimulatedMember {
+  readonly backend: string;
+  readonly route: string;
+  readonly account: string;
+  readonly sku: string;
+  readonly priority: number;
+  readonly weight: number;
+  /** The member's TPM (its quota, or PTU x tpmPerPtu); null when unknown (modelled unlimited). */
+  readonly quotaTpm: number | null;
+  readonly quotaRpm: number | null;
+  /** Calls the gateway made to this member. */
+  readonly requests: number;
+  readonly servedRequests: number;
+  readonly throttledResponses: number;
+  /** Served by this member's native spillover target. */
+  readonly spilloverRequests: number;
+  readonly servedTpm: number;
+  /** servedTpm / quotaTpm, or null. */
+  readonly load: number | null;
+}
+
+export interface TimePoint {
+  /** Bucket start, seconds. */
+  readonly t: number;
+  readonly offeredTpm: number;
+  readonly servedTpm: number;
+  readonly client429Rpm: number;
+  readonly client5xxRpm: number;
+}
+
+export interface SimulationResult {
+  readonly gateway: string;
+  readonly routingMode: string;
+  readonly gatewayUnits: number;
+  readonly retryCount: number;
+  readonly seed: number;
+  readonly profile: Profile;
+  readonly durationSeconds: number;
+  readonly tokensPerRequest: number;
+  readonly windowSeconds: number;
+  readonly offeredRequests: number;
+  readonly servedRequests: number;
+  readonly client429Requests: number;
+  readonly client5xxRequests: number;
+  /** servedRequests / offeredRequests (1 when nothing was offered). */
+  readonly servedShare: number;
+  readonly offeredTokens: number;
+  readonly servedTokens: number;
+  readonly offeredTpm: number;
+  readonly servedTpm: number;
+  /** The plan's total usable TPM. */
+  readonly totalTpm: number;
+  readonly upstreamCalls: number;
+  /** Extra upstream calls per client request (calls - 1, at least 0). */
+  readonly retriesPerRequest: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly mean: number;
+  };
+  readonly routes: readonly SimulatedRoute[];
+  readonly members: readonly SimulatedMember[];
+  readonly timeSeries: { readonly bucketSeconds: number; readonly points: readonly TimePoint[] };
+  readonly warnings: readonly string[];
+}
+
+/** Requests per minute per route for a load spec: split over routes by their usable TPM. */
+export function routeRates(topology: Topology, load: LoadSpec, tokensPerRequest: number): Record<string, number> {
+  const total = topology.totalTpm;
+  const out: Record<string, number> = {};
+  for (const r of topology.routes) {
+    const share = total > 0 ? r.usableTpm / total : 1 / topology.routes.length;
+    out[r.name] = "load" in load ? (load.load * r.usableTpm) / tokensPerRequest : load.rpm * share;
+  }
+  return out;
+}
+
+function percentile(histogram: readonly number[], count: number, p: number): number {
+  if (count === 0) return 0;
+  const rank = Math.ceil(p * count);
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i++) {
+    seen += histogram[i];
+    if (seen >= rank) return i;
+  }
+  return histogram.length - 1;
+}
+
+/**
+ * The offered load of a simulation: every arrival (seconds, route index into
+ * `topology.routes`) in time order. `simulate` runs exactly this stream, so a
+ * test can replay it elsewhere (the executed-policy fidelity test).
+ */
+export function forEachOfferedRequest(
+  topology: Topology,
+  options: SimulationOptions,
+  onArrival: (t: number, route: number) => void,
+): void {
+  const tokens = options.tokensPerRequest ?? 1000;
+  const rates = options.routeRpm ?? routeRates(topology, options.load, tokens);
+  const loads = topology.routes.map((r) => ({ rpm: rates[r.name] ?? 0 }));
+  forEachArrival(
+    loads,
+    options.durationSeconds ?? 600,
+    options.profile ?? "steady",
+    createRng(options.seed ?? 1, 1),
+    onArrival,
+  );
+}
+
+const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function simulate(topology: Topology, options: SimulationOptions): SimulationResult {
+  const tokens = options.tokensPerRequest ?? 1000;
+  const duration = options.durationSeconds ?? 600;
+  const profile = options.profile ?? "steady";
+  const seed = options.seed ?? 1;
+  const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  if (!(tokens > 0)) throw new RangeError(`tokens per request must be positive, got ${tokens}`);
+  if (!(duration > 0)) throw new RangeError(`duration must be positive, got ${duration}`);
+  const warnings: string[] = [];
+
+  const members: RouteMember[] = topology.routes.flatMap((r) => r.members);
+  const routeOf: string[] = topology.routes.flatMap((r) => r.members.map(() => r.name));
+  let index = 0;
+  const routes: GatewayRoute[] = topology.routes.map((r) => ({ members: r.members.map(() => index++) }));
+  const { upstreams, spillsTo } = buildUpstreams(
+    topology,
+    members,
+    windowSeconds,
+    options.spillover ?? spilloverFromTopology,
+  );
+  members.forEach((m) => {
+    if (m.deployment.capacityTpm === null) {
+      warnings.push(`${m.backendId}: TPM unknown (provisioned without tpmPerPtu), modelled without a limit`);
+    }
+  });
+
+  const context = createPolicyContext(topology);
+  const units = Math.max(1, topology.gateway.capacity);
+  const gateway = new Gateway(
+    {
+      mode: topology.routingMode,
+      units,
+      retryCount: context.retryCount,
+      circuitBreaker: topology.circuitBreaker,
+      cache: options.cache,
+      onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
+    },
+    members,
+    upstreams,
+    Array.from({ length: units }, (_, u) => createRng(seed, 100 + u)),
+  );
+
+  const bucketSeconds = Math.max(1, Math.ceil(duration / 120));
+  const buckets = Math.ceil(duration / bucketSeconds);
+  const series = {
+    offered: new Float64Array(buckets),
+    served: new Float64Array(buckets),
+    c429: new Float64Array(buckets),
+    c5xx: new Float64Array(buckets),
+  };
+  const perRoute = topology.routes.map((r) => ({
+    offered: 0,
+    served: 0,
+    c429: 0,
+    c5xx: 0,
+    byPriority: new Map<number, number>(r.members.map((m) => [m.priority, 0])),
+  }));
+  const retries: number[] = new Array<number>(64).fill(0);
+  let requests = 0;
+  let upstreamCalls = 0;
+
+  forEachOfferedRequest(topology, options, (t, r) => {
+    const o = gateway.handle(t, routes[r], tokens);
+    const s = perRoute[r];
+    const b = Math.min(buckets - 1, Math.floor(t / bucketSeconds));
+    requests++;
+    s.offered++;
+    series.offered[b]++;
+    upstreamCalls += o.calls;
+    const extra = Math.min(retries.length - 1, Math.max(0, o.calls - 1));
+    retries[extra]++;
+    if (o.status === 200) {
+      s.served++;
+      series.served[b]++;
+      const p = members[o.servedBy].priority;
+      s.byPriority.set(p, (s.byPriority.get(p) ?? 0) + 1);
+    } else if (o.status === 429) {
+      s.c429++;
+      series.c429[b]++;
+    } else {
+      s.c5xx++;
+      series.c5xx[b]++;
+    }
+  });
+
+  const minutes = duration / 60;
+  const sum = (f: (s: (typeof perRoute)[number]) => number) => perRoute.reduce((a, s) => a + f(s), 0);
+  const offeredRequests = sum((s) => s.offered);
+  const servedRequests = sum((s) => s.served);
+  let retrySum = 0;
+  let retryMax = 0;
+  retries.forEach((n, i) => {
+    retrySum += n * i;
+    if (n > 0) retryMax = i;
+  });
+
+  return {
+    gateway: topology.gateway.name,
+    routingMode: topology.routingMode,
+    gatewayUnits: units,
+    retryCount: context.retryCount,
+    seed,
+    profile,
+    durationSeconds: duration,
+    tokensPerRequest: tokens,
+    windowSeconds,
+    offeredRequests,
+    servedRequests,
+    client429Requests: sum((s) => s.c429),
+    client5xxRequests: sum((s) => s.c5xx),
+    servedShare: offeredRequests > 0 ? servedRequests / offeredRequests : 1,
+    offeredTokens: offeredRequests * tokens,
+    servedTokens: servedRequests * tokens,
+    offeredTpm: round((offeredRequests * tokens) / minutes),
+    servedTpm: round((servedRequests * tokens) / minutes),
+    totalTpm: topology.totalTpm,
+    upstreamCalls,
+    retriesPerRequest: {
+      p50: percentile(retries, requests, 0.5),
+      p99: percentile(retries, requests, 0.99),
+      max: retryMax,
+      mean: requests > 0 ? round(retrySum / requests, 3) : 0,
+    },
+    routes: topology.routes.map((r, i) => {
+      const s = perRoute[i];
+      return {
+        deployment: r.name,
+        usableTpm: r.usableTpm,
+        offeredRequests: s.offered,
+        servedRequests: s.served,
+        client429Requests: s.c429,
+        client5xxRequests: s.c5xx,
+        offeredTpm: round((s.offered * tokens) / minutes),
+        servedTpm: round((s.served * tokens) / minutes),
+        priorities: [...s.byPriority.entries()]
+          .sort(([a], [b]) => a - b)
+          .map(([priority, served]) => ({
+            priority,
+            servedRequests: served,
+            share: s.served > 0 ? round(served / s.served, 4) : 0,
+          })),
+      };
+    }),
+    members: members.map((m, i) => {
+      const c = gateway.counters[i];
+      const servedTpm = round((c.served * tokens) / minutes);
+      const quota = m.deployment.capacityTpm;
+      return {
+        backend: m.backendId,
+        route: routeOf[i],
+        account: m.accountKey,
+        sku: m.deployment.sku,
+        priority: m.priority,
+        weight: m.weight,
+        quotaTpm: quota,
+        quotaRpm: m.deployment.rpm,
+        requests: c.calls,
+        servedRequests: c.served,
+        throttledResponses: c.throttled,
+        spilloverRequests: spillsTo[i] === undefined ? 0 : c.spilloverServed,
+        servedTpm,
+        load: quota ? round(servedTpm / quota, 4) : null,
+      };
+    }),
+    timeSeries: {
+      bucketSeconds,
+      points: Array.from({ length: buckets }, (_, b) => {
+        const span = Math.min(bucketSeconds, duration - b * bucketSeconds) / 60;
+        return {
+          t: b * bucketSeconds,
+          offeredTpm: round((series.offered[b] * tokens) / span),
+          servedTpm: round((series.served[b] * tokens) / span),
+          client429Rpm: round(series.c429[b] / span, 1),
+          client5xxRpm: round(series.c5xx[b] / span, 1),
+        };
+      }),
+    },
+    warnings,
+  };
+}

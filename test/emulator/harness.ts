@@ -1,0 +1,576 @@
+/**
+ * Executed-policy test harness (issue #10): runs the policies a stack attaches
+ * in `../shared/tools/apim-emulator` (Mono), offline, against simulated Azure
+ * OpenAI accounts built from the same topology.
+ *
+ * What it derives, and from where:
+ * - the policy documents: `renderPolicies(loadTopology(file))`, exactly as the
+ *   `render` command (and so the program) does; the routing mode is overridden
+ *   like `render --routing-mode` does, by editing the raw `routing` key;
+ * - the emulator's GATEWAY.json: the real program run under Pulumi's mocks
+ *   (`aoai-gateway preview --config FILE --json`, a child process) turned into
+ *   the emulator's shape by the tool's own `gateway-from-preview`, so the
+ *   backends, pools, breakers, API operations and subscriptions are the ones
+ *   `pulumi up` sends (subscription keys become `key-<sid>`);
+ * - the simulated upstreams: one account per Azure OpenAI account URL of the
+ *   topology, each with exactly its deployments; optional limiters at each
+ *   member's quota (TPM = capacityTpm, RPM = the member's rpm, 10-second
+ *   windows as Azure evaluates them: shared/docs/domain-facts.md).
+ *
+ * A stack variant (stack, routing mode, config overrides) is written to a
+ * temporary `Pulumi.<stack>.yaml`, and both the render and the preview read
+ * that one file, so they cannot disagree.
+ *
+ * When the tools are absent (no `../shared` beside the checkout) or Mono is
+ * missing, `emulatorSkipReason` says why and the emulator tests skip.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { stringify } from "yaml";
+import { loadTopology } from "../../infra/cli/common";
+import { readStackConfig, stackFile, stackNames } from "../../infra/config/load";
+import type { RoutingMode } from "../../infra/config/schema";
+import type { Topology } from "../../infra/model/topology";
+import { renderPolicies, type RenderedPolicy } from "../../infra/policies/render";
+
+/** The repository (worktree) root. */
+export const REPO_ROOT = resolve(__dirname, "..", "..");
+
+/** Where the emulator lives: `../shared/tools/apim-emulator` beside the checkout. */
+export const EMULATOR_DIR = resolve(REPO_ROOT, "..", "shared", "tools", "apim-emulator");
+
+export const ROUTING_MODES: readonly RoutingMode[] = ["pool", "policy"];
+
+/** What `--unavailable-mode` selects: the two readings of APIM's undocumented 503 (emulator NOTES "Still uncertain" 1). */
+export type UnavailableMode = "error" | "response";
+export const UNAVAILABLE_MODES: readonly UnavailableMode[] = ["error", "response"];
+
+/**
+ * Timeout of one emulator test: a run is a few seconds of Mono, but CI
+ * machines are shared and the first preview compiles the program with tsx.
+ */
+export const EMULATOR_TEST_TIMEOUT_MS = 180_000;
+
+/** The api-version the scenarios and the SDK test send on classic paths. */
+export const API_VERSION = "2025-04-01-preview";
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && existsSync(join(dir, command)));
+}
+
+/** Why the emulator tests cannot run here, or null when they can. */
+export function emulatorSkipReason(): string | null {
+  if (!existsSync(join(EMULATOR_DIR, "apim-emulate"))) {
+    return `${EMULATOR_DIR} is absent (../shared is not beside this checkout)`;
+  }
+  if (!onPath("mono")) return "Mono is not installed (run ../shared/tools/apim-emulator/install.sh)";
+  if (!onPath("python3")) return "python3 is not installed (gateway-from-preview needs it)";
+  return null;
+}
+
+/** Stack names with a file in stacks/ (discovered, never pinned). */
+export function stacks(): string[] {
+  return stackNames(REPO_ROOT);
+}
+
+// ---------------------------------------------------------------- temp files
+
+let workDir: string | undefined;
+
+/** A per-process scratch folder, removed when the process exits. */
+export function scratch(...parts: string[]): string {
+  if (!workDir) {
+    const dir = mkdtempSync(join(tmpdir(), "aoai-emulator-"));
+    workDir = dir;
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const dir = join(workDir, ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+let fileCounter = 0;
+
+/** Write `value` as JSON to a new scratch file. */
+export function writeJson(value: unknown, name = "data"): string {
+  const file = join(scratch("json"), `${name}-${++fileCounter}.json`);
+  writeFileSync(file, JSON.stringify(value, null, 1));
+  return file;
+}
+
+// ------------------------------------------------------------ stack variants
+
+/** `aoai-gateway:<key>` values to replace in a stack's config (keys without the namespace). */
+export type ConfigOverrides = Readonly<Record<string, unknown>>;
+
+export interface Variant {
+  readonly stack: string;
+  readonly mode: RoutingMode;
+  readonly overrides?: ConfigOverrides;
+}
+
+function variantKey(v: Variant): string {
+  return `${v.stack}|${v.mode}|${JSON.stringify(v.overrides ?? {})}`;
+}
+
+/** A short folder-safe name for a variant. */
+function variantSlug(v: Variant): string {
+  let h = 0;
+  for (const c of JSON.stringify(v.overrides ?? {})) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `${v.stack}-${v.mode}-${h.toString(16)}`;
+}
+
+/**
+ * The stack file of a variant: the stack's config with `routing.mode` set as
+ * `render --routing-mode` sets it and `overrides` applied, written as
+ * `<scratch>/<variant>/Pulumi.<stack>.yaml` (so the preview's stack name stays the stack's).
+ */
+export function variantFile(v: Variant): string {
+  const config = structuredClone(readStackConfig(stackFile(v.stack, REPO_ROOT)));
+  for (const [key, value] of Object.entries(v.overrides ?? {})) config[`aoai-gateway:${key}`] = value;
+  const routing = config["aoai-gateway:routing"];
+  config["aoai-gateway:routing"] = {
+    ...(routing !== null && typeof routing === "object" ? routing : {}),
+    mode: v.mode,
+  };
+  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${v.stack}.yaml`);
+  writeFileSync(file, stringify({ config }));
+  return file;
+}
+
+/** The topology of a variant (validated like `plan` and `render` do). */
+export function topologyFor(stack: string, mode: RoutingMode, overrides?: ConfigOverrides): Topology {
+  return loadTopology(variantFile({ stack, mode, overrides }));
+}
+
+export interface Rendered {
+  readonly topology: Topology;
+  readonly policies: readonly RenderedPolicy[];
+  /** The written API-scope document (the emulator's `--policy`). */
+  readonly apiPolicy: string;
+  /** Every written document. */
+  readonly files: readonly string[];
+}
+
+const rendered = new Map<string, Rendered>();
+
+/** Render a variant's policies (as `render --routing-mode` does) and write them to scratch files. */
+export function renderFor(stack: string, mode: RoutingMode, overrides?: ConfigOverrides): Rendered {
+  const v: Variant = { stack, mode, overrides };
+  const key = variantKey(v);
+  const cached = rendered.get(key);
+  if (cached) return cached;
+  const topology = loadTopology(variantFile(v));
+  const policies = renderPolicies(topology);
+  const dir = scratch("policies", variantSlug(v));
+  const files = policies.map((p) => {
+    const file = join(dir, p.fileName);
+    writeFileSync(file, p.xml);
+    return file;
+  });
+  const api = policies.findIndex((p) => p.scope === "api");
+  if (api < 0) throw new Error(`no API-scope policy rendered for ${key}`);
+  const result: Rendered = { topology, policies, apiPolicy: files[api], files };
+  rendered.set(key, result);
+  return result;
+}
+
+// ------------------------------------------------------------------ gateway
+
+export interface GatewayBackend {
+  readonly id: string;
+  readonly type: string;
+  readonly url?: string;
+  readonly circuitBreaker?: unknown;
+  readonly pool?: { readonly services: readonly { id: string; priority: number; weight?: number }[] };
+}
+
+/** The emulator's GATEWAY.json (README "GATEWAY.json"), as far as the tests read it. */
+export interface GatewayJson {
+  readonly service: { readonly name: string; readonly region: string; readonly sku?: string };
+  readonly api: {
+    readonly id: string;
+    readonly path: string;
+    readonly subscriptionKeyParameterNames: { readonly header: string; readonly query: string };
+    readonly operations: readonly { id: string; method: string; urlTemplate: string }[];
+  };
+  readonly backends: readonly GatewayBackend[];
+  readonly subscriptions: readonly { id: string; name: string; key: string }[];
+}
+
+export interface Gateway {
+  readonly file: string;
+  readonly gateway: GatewayJson;
+}
+
+/**
+ * Run a tool and collect its output. stdin is closed: Mono 6.8 crashed now
+ * and then (SIGSEGV) when several instances ran with a piped stdin (seen with
+ * 8 in parallel). Crash dumps (mono_crash.*.json) land in a scratch cwd. A run killed by a signal is retried once, since that is the
+ * runtime failing, not the policy.
+ */
+async function run(
+  command: string,
+  args: readonly string[],
+  options: { timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const once = () =>
+    new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((done, fail) => {
+      const child = spawn(command, args, { cwd: scratch("cwd"), stdio: ["ignore", "pipe", "pipe"] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on("data", (d: Buffer) => out.push(d));
+      child.stderr.on("data", (d: Buffer) => err.push(d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        fail(new Error(`${command}: ${e.message}`));
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        done({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      });
+    });
+  let r = await once();
+  if (r.code === null) r = await once();
+  if (r.code === null)
+    throw new Error(`${command} ${args.join(" ")} was killed by ${r.signal}:\n${r.stderr.slice(0, 3000)}`);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+const gateways = new Map<string, Promise<Gateway>>();
+
+/**
+ * The emulator's GATEWAY.json for a variant: the program run under mocks
+ * (`aoai-gateway preview --config <variant file> --json`), converted by
+ * `gateway-from-preview`. Memoized per variant.
+ */
+export function gatewayFor(stack: string, mode: RoutingMode, overrides?: ConfigOverrides): Promise<Gateway> {
+  const v: Variant = { stack, mode, overrides };
+  const key = variantKey(v);
+  let p = gateways.get(key);
+  if (!p) {
+    p = (async () => {
+      const dir = scratch("gateways", variantSlug(v));
+      const preview = await run(process.execPath, [
+        join(REPO_ROOT, "bin", "aoai-gateway.cjs"),
+        "preview",
+        "--config",
+        variantFile(v),
+        "--json",
+      ]);
+      if (preview.code !== 0) throw new Error(`preview of ${key} failed (${preview.code}):\n${preview.stderr}`);
+      const previewFile = join(dir, "preview.json");
+      writeFileSync(previewFile, preview.stdout);
+      const file = join(dir, "gateway.json");
+      const conv = await run(join(EMULATOR_DIR, "gateway-from-preview"), [previewFile, "-o", file]);
+      if (conv.code !== 0) throw new Error(`gateway-from-preview for ${key} failed (${conv.code}):\n${conv.stderr}`);
+      return { file, gateway: JSON.parse(readFileSync(file, "utf8")) as GatewayJson };
+    })();
+    gateways.set(key, p);
+  }
+  return p;
+}
+
+/** The key of the gateway's first consumer subscription (`key-<sid>`, as gateway-from-preview makes them). */
+export function consumerKey(gateway: GatewayJson): string {
+  const first = gateway.subscriptions[0];
+  if (!first) throw new Error("the gateway has no consumer subscription (aoai-gateway:consumers is empty)");
+  return first.key;
+}
+
+// ---------------------------------------------------------------- upstreams
+
+/** One scripted answer of a simulated deployment (README "SCENARIO.json" `responses`). */
+export interface UpstreamResponse {
+  readonly from?: number;
+  readonly until?: number;
+  readonly times?: number;
+  readonly status?: number;
+  readonly error?: "Timeout" | "BackendConnectionFailure";
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly usage?: Readonly<Record<string, number>>;
+  readonly body?: unknown;
+}
+
+export interface RateLimit {
+  readonly tpm?: number;
+  readonly rpm?: number;
+  readonly windowSeconds: number;
+}
+
+/** One upstream entry: one deployment of one simulated account (the account is the URL's host). */
+export interface UpstreamEntry {
+  readonly url: string;
+  readonly deployment: string;
+  readonly region: string;
+  readonly responses?: readonly UpstreamResponse[];
+  readonly rateLimit?: RateLimit;
+}
+
+/** Azure evaluates per-minute quota over short windows (shared/docs/domain-facts.md); the emulator's limiter uses 10 s. */
+export const LIMITER_WINDOW_SECONDS = 10;
+
+export interface UpstreamOptions {
+  /** Limiters at each member's quota (TPM = capacityTpm, RPM = rpm; provisioned: capacityTpm when known). */
+  readonly limiters?: boolean;
+  /** Scripted answers per member backend id (names.backendId), tried before the limiter. */
+  readonly scripts?: Readonly<Record<string, readonly UpstreamResponse[]>>;
+}
+
+/**
+ * The account's URL as upstreams name it: its endpoint without the trailing
+ * slash. The emulator matches an upstream by the longest entry URL that is a
+ * path prefix of the request URL, so any backend URL or `base-url` under the
+ * account's host (`/openai`, `/openai/v1`) reaches the same simulated account.
+ */
+export function accountUrl(endpoint: string): string {
+  return endpoint.replace(/\/+$/, "");
+}
+
+/** The simulated account's tag in the emulator's output: the host's first label, i.e. the account name. */
+export function accountTag(endpoint: string): string {
+  return new URL(endpoint).hostname.split(".")[0];
+}
+
+/**
+ * Simulated Azure OpenAI upstreams for a topology: one account per account
+ * URL, with exactly its deployments (a call for any other deployment gets
+ * Azure's 404 DeploymentNotFound).
+ */
+export function upstreamsFor(topology: Topology, opts: UpstreamOptions = {}): UpstreamEntry[] {
+  const known = new Set(topology.routes.flatMap((r) => r.members.map((m) => m.backendId)));
+  for (const id of Object.keys(opts.scripts ?? {})) {
+    if (!known.has(id)) throw new Error(`scripted backend ${id} is no member of any route`);
+  }
+  return topology.routes.flatMap((route) =>
+    route.members.map((m): UpstreamEntry => {
+      const d = m.deployment;
+      const script = opts.scripts?.[m.backendId];
+      const limit: RateLimit | undefined =
+        opts.limiters && d.capacityTpm !== null
+          ? {
+              tpm: d.capacityTpm,
+              ...(d.rpm !== null ? { rpm: d.rpm } : {}),
+              windowSeconds: LIMITER_WINDOW_SECONDS,
+            }
+          : undefined;
+      return {
+        url: accountUrl(m.accountEndpoint),
+        deployment: d.name,
+        // Azure sends the display name ("Sweden Central"); policies compare it without spaces, case-insensitively.
+        region: m.location,
+        ...(script ? { responses: script } : {}),
+        ...(limit ? { rateLimit: limit } : {}),
+      };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- scenarios
+
+export interface ScenarioRequest {
+  readonly at: number;
+  readonly method?: string;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly multipart?: Readonly<Record<string, unknown>>;
+  readonly tokens?: number;
+  readonly label?: string;
+  readonly repeat?: number;
+  readonly every?: number;
+  readonly capture?: Readonly<Record<string, string>>;
+  readonly cookieJar?: string;
+  readonly expect?: Readonly<Record<string, unknown>>;
+}
+
+/** The emulator's SCENARIO.json (README "SCENARIO.json"). */
+export interface ScenarioJson {
+  readonly start: string;
+  readonly upstreams: readonly UpstreamEntry[];
+  readonly accountHeader?: string;
+  readonly previousResponseNotFoundStatus?: number;
+  readonly requests: readonly ScenarioRequest[];
+}
+
+/** One upstream call of a request in `--json` output. */
+export interface EmulatedAttempt {
+  readonly n: number;
+  readonly t: number;
+  /** Backend id, pool id, or base URL the forward-request addressed. */
+  readonly backend?: string;
+  /** The pool member chosen (pool backends only). */
+  readonly member?: string;
+  readonly url?: string;
+  readonly deployment?: string;
+  /** Tag of the simulated account that answered (the account name). */
+  readonly account?: string;
+  readonly status?: number;
+  /** Timeout or BackendConnectionFailure (no HTTP response). */
+  readonly error?: string;
+  readonly "Retry-After"?: string;
+  readonly breaker?: string;
+}
+
+export interface EmulatedRequest {
+  readonly index: number;
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  readonly label?: string;
+  readonly status: number;
+  readonly reason?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly attempts: readonly EmulatedAttempt[];
+  readonly upstreamCalls: number;
+  readonly events?: readonly string[];
+  readonly lastError?: { readonly source: string; readonly reason: string; readonly message: string };
+  readonly expect?: { readonly ok: boolean; readonly mismatches: readonly string[] };
+}
+
+export interface EmulatorOutput {
+  readonly requests: readonly EmulatedRequest[];
+  readonly summary: {
+    readonly requests: number;
+    readonly finalStatus: Readonly<Record<string, number>>;
+    readonly upstreamCalls: number;
+    readonly breakerTrips?: Readonly<Record<string, number>>;
+    readonly expectations: { readonly checked: number; readonly failed: number };
+    readonly [key: string]: unknown;
+  };
+}
+
+export interface RunOptions {
+  readonly unavailableMode?: UnavailableMode;
+  /** Gateway units (each with its own breakers and load-balancing state). Default 1. */
+  readonly instances?: number;
+  /** Seeds pool choice and the expressions' Guid/Random. Default 1. */
+  readonly seed?: number;
+}
+
+export interface ScenarioFiles {
+  /** The API-scope policy document. */
+  readonly policy: string;
+  readonly gateway: string;
+  /** A SCENARIO.json file, or the scenario itself (written to a scratch file). */
+  readonly scenario: string | ScenarioJson;
+}
+
+/**
+ * Run `apim-emulate --json` and return its parsed output. Exit 1 (an
+ * emulator-side expectation failed) still returns the output; exit 2 (the
+ * policy or scenario was refused) throws with the tool's message.
+ */
+export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): Promise<EmulatorOutput> {
+  const scenario = typeof files.scenario === "string" ? files.scenario : writeJson(files.scenario, "scenario");
+  const args = [
+    "--policy",
+    files.policy,
+    "--gateway",
+    files.gateway,
+    "--scenario",
+    scenario,
+    "--json",
+    "--seed",
+    String(opts.seed ?? 1),
+    "--unavailable-mode",
+    opts.unavailableMode ?? "error",
+    "--instances",
+    String(opts.instances ?? 1),
+  ];
+  const r = await run(join(EMULATOR_DIR, "apim-emulate"), args);
+  if (r.code !== 0 && r.code !== 1) {
+    throw new Error(`apim-emulate exited ${r.code} (scenario ${scenario}):\n${r.stderr}${r.stdout.slice(0, 2000)}`);
+  }
+  return JSON.parse(r.stdout) as EmulatorOutput;
+}
+
+/** `apim-expr-check FILE`: compile every expression and check its .NET types against APIM's allowed list. */
+export async function exprCheck(file: string): Promise<{ code: number; output: string }> {
+  const r = await run(join(EMULATOR_DIR, "apim-expr-check"), [file]);
+  return { code: r.code, output: r.stdout + r.stderr };
+}
+
+// -------------------------------------------------------------------- serve
+
+export interface ServeOptions {
+  readonly policy: string;
+  readonly gateway: string;
+  /** Upstreams (a scenario whose requests are not run). */
+  readonly scenario: string | ScenarioJson;
+  /** Wall-clock backstop: the server stops by itself after this many seconds. */
+  readonly maxSeconds: number;
+  readonly unavailableMode?: UnavailableMode;
+  /** How long to wait for the port file. Default 60 s (the first start may build the tool). */
+  readonly startTimeoutMs?: number;
+}
+
+export interface Served {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** The server's stderr so far (one line per request). */
+  log(): string;
+  /** Stop this server (SIGTERM to its own pid) and wait for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `apim-emulate --serve 0 --port-file F --max-seconds S` and wait for
+ * its port. Always `stop()` it (afterAll); `--max-seconds` is the backstop.
+ */
+export async function serve(opts: ServeOptions): Promise<Served> {
+  const dir = scratch("serve", String(++fileCounter));
+  const portFile = join(dir, "port");
+  const scenario = typeof opts.scenario === "string" ? opts.scenario : writeJson(opts.scenario, "upstreams");
+  const child = spawn(
+    join(EMULATOR_DIR, "apim-emulate"),
+    [
+      "--serve",
+      "0",
+      "--port-file",
+      portFile,
+      "--max-seconds",
+      String(opts.maxSeconds),
+      "--policy",
+      opts.policy,
+      "--gateway",
+      opts.gateway,
+      "--scenario",
+      scenario,
+      "--unavailable-mode",
+      opts.unavailableMode ?? "error",
+    ],
+    { cwd: scratch("cwd"), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((done) => child.on("exit", () => done()));
+  let alive = true;
+  void exited.then(() => (alive = false));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("apim-emulate --serve did not start");
+  const stop = async (): Promise<void> => {
+    if (alive) child.kill("SIGTERM");
+    await exited;
+  };
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (existsSync(portFile)) {
+      const text = readFileSync(portFile, "utf8").trim();
+      if (/^\d+$/.test(text)) {
+        const port = Number(text);
+        return { url: `http://127.0.0.1:${port}`, port, pid, log: () => log, stop };
+      }
+    }
+    if (!alive) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`apim-emulate --serve did not report a port:\n${log}`);
+}
