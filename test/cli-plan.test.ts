@@ -101,7 +101,7 @@ describe("aoai-gateway plan with an invalid config", () => {
 
   it("exits 1 with the overcommitted pool on stderr", async () => {
     const over = validRawConfig();
-    over.backends.push(backend({ deployments: [deployment({ capacity: 400 })] }));
+    over.backends.push(backend({ key: "2", deployments: [deployment({ capacity: 400 })] }));
     const r = await cli("plan", "--config", stackFileOf("overcommitted", over));
     expect([r.code, r.err]).toEqual([
       1,

@@ -92,14 +92,14 @@ describe("accounts", () => {
 
   it("passes publicNetworkAccess and per-backend tags from config", async () => {
     const config = withBackends("dev", (backends) => {
-      backends[1] = { ...backends[1], publicNetworkAccess: "Disabled", tags: { costCenter: "42" } };
+      backends[1] = { ...backends[1], publicNetworkAccess: "Enabled", tags: { costCenter: "42" } };
     });
     const result = await runStack(config);
     const account = named(result, T.account, "fleet-dev-spoke-eastus2");
     expect(account.inputs.properties).toEqual({
       customSubDomainName: "contoso-ai-dev-dev-spoke-eastus2-727d483b",
       disableLocalAuth: true,
-      publicNetworkAccess: "Disabled",
+      publicNetworkAccess: "Enabled",
     });
     expect(account.inputs.tags).toEqual({ environment: "dev", owner: "platform-team", costCenter: "42" });
   });
