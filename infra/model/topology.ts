@@ -282,7 +282,7 @@ export function buildTopology(config: ValidConfig): Topology {
 
   const tier = TIERS[config.gateway.sku];
   const gatewaySub = sub(config.gateway.subscription);
-  const serviceName = apimServiceName(config.gateway.name, gatewaySub.id);
+  const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
     gateway: {
       name: config.gateway.name,
