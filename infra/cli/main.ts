@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
 import { StackFileError } from "../config/load";
+import { addLegacyKeys, diffTopologies, formatChanges } from "../model/changes";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
 import {
@@ -25,11 +26,20 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   addSourceOptions(
     program.command("plan").description("show routes, quota pools, usable TPM and the gateway tier a stack deploys"),
-  ).action((opts: SourceOptions & { json: boolean }) => {
-    const plan = createPlan(loadTopology(sourceFile(opts)));
-    io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan));
-    setCode(0);
-  });
+  )
+    .option(
+      "--against <file>",
+      "the stack file as deployed (e.g. `git show main:stacks/Pulumi.prod.yaml > old.yaml`): also list what changes, what is replaced and what is refused",
+    )
+    .action((opts: SourceOptions & { json: boolean; against?: string }) => {
+      const topology = loadTopology(sourceFile(opts));
+      const plan = createPlan(topology);
+      // issue #11: say which changes replace before anything reaches Azure.
+      const changes = opts.against ? diffTopologies(loadTopology(opts.against, addLegacyKeys), topology) : undefined;
+      if (opts.json) io.out(JSON.stringify(changes ? { ...plan, changes } : plan, null, 2) + "\n");
+      else io.out(formatPlan(plan) + (changes && opts.against ? "\n" + formatChanges(changes, opts.against) : ""));
+      setCode(changes?.some((c) => c.kind === "refused") ? 1 : 0);
+    });
 
   for (const register of registeredCommands) register(program, io, setCode);
   return program;
