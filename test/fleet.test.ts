@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
+import { stackNames } from "../infra/config/load";
 import { T, named, ofType, runStack, stackConfig, withBackends } from "./helpers/program";
 
 /** Registration order across accounts is not fixed; compare sorted by logical name. */
@@ -33,7 +34,7 @@ describe("providers", () => {
   });
 
   it("disables the default azure-native provider in every example stack", () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of stackNames()) {
       expect(stackConfig(stack)["pulumi:disable-default-providers"]).toEqual(["azure-native"]);
     }
   });
