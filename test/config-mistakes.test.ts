@@ -4,9 +4,15 @@
  * blamed the correct entries, PTU pools split by model, PTU members that
  * silently even out a priority group's weights.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { stackKeyProblems, validateConfig } from "../infra/config/validate";
 import { buildTopology } from "../infra/model/topology";
+import { cli } from "./helpers/cli";
+import { runStack, stackConfig } from "./helpers/program";
 import { backend, configErrorOf, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const ALLOWED =
@@ -190,5 +196,30 @@ describe("PTU members without tpmPerPtu in a shared priority group", () => {
     expect(buildTopology(validateConfig(raw)).warnings.filter((w) => w.startsWith("route gpt-4o priority"))).toEqual(
       [],
     );
+  });
+});
+
+describe("stack keys nothing reads, end to end", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-keys-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("fails `plan` with exit code 1 for a key without our namespace", async () => {
+    const file = join(dir, "Pulumi.typo.yaml");
+    const config = { ...stackConfig("dev"), consumers: [{ name: "x" }] };
+    writeFileSync(file, stringify({ config }));
+    const r = await cli("plan", "--config", file);
+    expect([r.code, r.err]).toEqual([
+      1,
+      `invalid stack config (1 problem):\n  - consumers: unknown stack config key, nothing reads it; did you mean "aoai-gateway:consumers"?; ${ALLOWED}\n`,
+    ]);
+  });
+
+  it("stops the Pulumi program before any resource for a misspelt namespace", async () => {
+    const registered: string[] = [];
+    const config = { ...stackConfig("dev"), "aoai-gatway:tags": { team: "x" } };
+    await expect(runStack(config, (type) => registered.push(type))).rejects.toThrow(
+      `aoai-gatway:tags: unknown stack config key, nothing reads it; did you mean "aoai-gateway:tags"?`,
+    );
+    expect(registered).toEqual([]);
   });
 });

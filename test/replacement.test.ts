@@ -56,6 +56,9 @@ describe("account names", () => {
   });
 });
 
+// InsufficientQuota when a deployment is re-sent to a nearly full pool
+// (Azure/bicep-types-az#1844, #1660): create-before-delete would put two
+// deployments in one pool at once.
 describe("replacement deletes first", () => {
   it("replaces an account delete-first (its subdomain is held until the old one is gone)", () => {
     expect(ofType(prod, T.account).map((a) => a.options.deleteBeforeReplace)).toEqual([true, true, true, true]);
@@ -70,6 +73,8 @@ describe("replacement deletes first", () => {
   });
 });
 
+// Version drift: hashicorp/terraform-provider-azurerm#24516 (the provider
+// keeps re-sending a version Azure does not keep).
 describe("model version drift", () => {
   it("ignores server-side version changes while auto-upgrade is on (the default OnceCurrentVersionExpired)", () => {
     const d = named(prod, T.deployment, "fleet-prod-hub-swedencentral-gpt-4o");
@@ -115,13 +120,24 @@ describe("switching to or from Premium v2", () => {
   });
 });
 
+// Findings on what each tier and API version accepts (docs/changing-a-stack.md,
+// "Service properties per tier"). azure-native 3.28 fills developerPortalStatus
+// and legacyPortalStatus with "Enabled" and enableClientCertificate with false
+// when unset (apimanagement/apiManagementService.js), so "not sending" a
+// property means setting it to a value the tier accepts.
 describe("service properties per tier", () => {
+  // Source: Microsoft's tier feature comparison
+  // (learn.microsoft.com/azure/api-management/api-management-features):
+  // Developer portal "No" for Consumption.
   it("sends the developer portal and the retired legacy portal as Disabled on Consumption, which has neither", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "Consumption", capacity: 0 }));
     const { developerPortalStatus, legacyPortalStatus } = named(result, T.apim, "gateway").inputs;
     expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Disabled", "Disabled"]);
   });
 
+  // Source: the legacy developer portal was retired in October 2023
+  // (Azure/API-Management#4, Azure/api-management-developer-portal#1455);
+  // the v2 tiers came later and never had it.
   it("sends the legacy portal as Disabled on v2 tiers, which never had it (the SDK default is Enabled)", () => {
     const { developerPortalStatus, legacyPortalStatus } = named(prod, T.apim, "gateway").inputs;
     expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Enabled", "Disabled"]);
@@ -133,6 +149,9 @@ describe("service properties per tier", () => {
     expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Enabled", "Disabled"]);
   });
 
+  // Source: pulumi-azure-native#4510 (v2 SKUs need API 2024-05-01 or later;
+  // PremiumV2 2025-03-01-preview): the generic resource is sent exactly the
+  // properties the program sets, so no SDK default can be rejected there.
   it("sends Premium v2 only the publisher properties (no SDK defaults reach the generic resource)", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "PremiumV2", capacity: 1 }));
     expect(Object.keys(named(result, T.generic, "gateway").inputs.properties as object)).toEqual([
