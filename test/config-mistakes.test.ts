@@ -223,3 +223,17 @@ describe("stack keys nothing reads, end to end", () => {
     expect(registered).toEqual([]);
   });
 });
+
+describe("account keys across subscriptions", () => {
+  it("refuses a key that repeats another entry's account name", () => {
+    const raw = validRawConfig();
+    raw.subscriptions.push({ alias: "hub-eastus", id: "00000000-0000-0000-0000-000000000003" });
+    raw.backends = [
+      backend({ subscription: "hub-eastus", location: "westus" }),
+      backend({ subscription: "hub", location: "eastus", key: "westus" }),
+    ];
+    expect(configProblems(raw)).toEqual([
+      'aoai-gateway:backends[1].key: got "westus"; allowed: a key that does not repeat the account key "hub-eastus-westus" of aoai-gateway:backends[0] (the account key names its Pulumi resources and APIM backends)',
+    ]);
+  });
+});

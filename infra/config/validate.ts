@@ -507,6 +507,25 @@ function routeModelProblems(name: string, members: { path: PathPart[]; model: st
  */
 function backendKeyProblems(backends: unknown[], accountsPerRegion: Map<string, number[]>): Problem[] {
   const problems: Problem[] = [];
+  // The account key `<alias>-<region>[-<key>]` must be unique across groups
+  // too (alias "a-eastus" in westus vs alias "a" in eastus with key "westus").
+  const accountKeyAt = new Map<string, number>();
+  backends.forEach((raw, i) => {
+    const b = asRecord(raw);
+    if (typeof b.subscription !== "string" || typeof b.location !== "string") return;
+    const accountKey = [b.subscription, b.location, ...(typeof b.key === "string" ? [b.key] : [])].join("-");
+    const first = seenAt(accountKeyAt, accountKey, i);
+    const sameGroup =
+      first !== undefined &&
+      asRecord(backends[first]).subscription === b.subscription &&
+      asRecord(backends[first]).location === b.location;
+    if (first !== undefined && !sameGroup) {
+      problems.push({
+        path: ["backends", i, "key"],
+        text: `got ${show(b.key)}; allowed: a key that does not repeat the account key ${show(accountKey)} of ${keyPath(["backends", first])} (the account key names its Pulumi resources and APIM backends)`,
+      });
+    }
+  });
   for (const [group, indices] of accountsPerRegion) {
     const [subscription, location] = group.split("|");
     const keyAt = new Map<string, number>();
