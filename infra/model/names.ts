@@ -51,7 +51,8 @@ export function accountEndpoint(name: string): string {
  * service before the old one is deleted. Under the same name that create
  * fails ("already exists"), and deleting first does not help: a deleted
  * service is soft-deleted and holds its name for 48 hours
- * (ServiceAlreadyExistsInSoftDeletedState). So Premium v2 gets a name of its
+ * (ServiceAlreadyExistsInSoftDeletedState: hashicorp/terraform-provider-azurerm#12839,
+ * #15865). So Premium v2 gets a name of its
  * own (issue #11); every other tier keeps the name it always had.
  */
 export function apimServiceName(gatewayName: string, subscriptionId: string, sku?: string): string {
