@@ -11,7 +11,8 @@ import { buildTopology, type Topology } from "./model/topology";
 
 export function loadProgramTopology(): Topology {
   try {
-    return buildTopology(validateConfig(namespaceConfig(pulumi.runtime.allConfig())));
+    const all = pulumi.runtime.allConfig();
+    return buildTopology(validateConfig(namespaceConfig(all), { stackKeys: Object.keys(all) }));
   } catch (e) {
     if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
     throw e;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { stackFile } from "../infra/config/load";
+import { stackFile, stackNames } from "../infra/config/load";
 import { cli } from "./helpers/cli";
 import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
 
@@ -117,7 +117,7 @@ describe("aoai-gateway plan with an invalid config", () => {
 
   it("exits 1 with the overcommitted pool on stderr", async () => {
     const over = validRawConfig();
-    over.backends.push(backend({ deployments: [deployment({ capacity: 400 })] }));
+    over.backends.push(backend({ key: "2", deployments: [deployment({ capacity: 400 })] }));
     const r = await cli("plan", "--config", stackFileOf("overcommitted", over));
     expect([r.code, r.err]).toEqual([
       1,
@@ -150,10 +150,10 @@ describe("aoai-gateway plan usage errors", () => {
   });
 
   it("exits 1 for a stack without a file and lists the stacks there are", async () => {
-    const r = await cli("plan", "--stack", "staging");
+    const r = await cli("plan", "--stack", "qa");
     expect([r.code, r.err]).toEqual([
       1,
-      `no stack named "staging": ${stackFile("staging")} does not exist (stacks: dev, prod)\n`,
+      `no stack named "qa": ${stackFile("qa")} does not exist (stacks: ${stackNames().join(", ")})\n`,
     ]);
   });
 

@@ -114,7 +114,7 @@ describe("unknown keys", () => {
   it("rejects an unknown top-level namespace key and lists the allowed keys", () => {
     const raw = { ...validRawConfig(), gatway: {} };
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway: unknown key "gatway"; allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, tags',
+      'aoai-gateway: unknown key "gatway" (did you mean "gateway"?); allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, tags, modelCatalog',
     ]);
   });
 
@@ -122,7 +122,7 @@ describe("unknown keys", () => {
     const raw = validRawConfig();
     raw.backends[0].deployments[0].capacty = 100;
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:backends[0].deployments[0]: unknown key "capacty"; allowed keys: name, model, version, sku, capacity, priority, weight, tpmPerPtu, versionUpgradeOption, raiPolicyName, spilloverDeployment',
+      'aoai-gateway:backends[0].deployments[0]: unknown key "capacty" (did you mean "capacity"?); allowed keys: name, model, version, sku, capacity, priority, weight, tpmPerPtu, versionUpgradeOption, raiPolicyName, spilloverDeployment',
     ]);
   });
 
@@ -139,7 +139,7 @@ describe("unknown keys", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "GlobalStandard", location: "swedencentral", tpms: 1 }];
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms"; allowed keys: model, sku, location, tpm, ptu',
+      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms" (did you mean "tpm"?); allowed keys: model, sku, location, tpm, ptu',
     ]);
   });
 });
@@ -490,9 +490,11 @@ describe("subscriptions", () => {
 describe("deployments and routes", () => {
   it("rejects one deployment name mapped to two models", () => {
     const raw = validRawConfig();
-    raw.backends.push(backend({ subscription: "spoke", deployments: [deployment({ model: "gpt-4o-mini" })] }));
+    raw.backends.push(
+      backend({ subscription: "spoke", deployments: [deployment({ model: "gpt-4o-mini", version: "2024-07-18" })] }),
+    );
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:backends[1].deployments[0].model: got "gpt-4o-mini"; allowed: "gpt-4o", the model deployment name "gpt-4o" already has at aoai-gateway:backends[0].deployments[0] (one deployment name is one route and serves one model)',
+      'aoai-gateway:backends[1].deployments[0].model: got "gpt-4o-mini"; allowed: "gpt-4o", the model route "gpt-4o" has at aoai-gateway:backends[0].deployments[0] (one deployment name is one route and serves one model)',
     ]);
   });
 
@@ -558,7 +560,9 @@ describe("Azure and APIM limits", () => {
   /** `n` accounts in hub / swedencentral, each with its own deployment name. */
   function accountsInOneRegion(n: number) {
     const raw = validRawConfig();
-    raw.backends = Array.from({ length: n }, (_, i) => backend({ deployments: [deployment({ name: `gpt-4o-${i}` })] }));
+    raw.backends = Array.from({ length: n }, (_, i) =>
+      backend({ ...(i > 0 ? { key: String(i + 1) } : {}), deployments: [deployment({ name: `gpt-4o-${i}` })] }),
+    );
     return raw;
   }
 

@@ -96,6 +96,10 @@ describe("cost estimate", () => {
       { model: "gpt-4o-audio", sku: "GlobalStandard", location: "swedencentral", tpm: 100000 },
     ];
     raw.backends = [backend({ deployments: [deployment({ name: "audio", model: "gpt-4o-audio" })] })];
+    // A model newer than the catalog file, added by the stack (issue #11's override).
+    (raw as Record<string, unknown>).modelCatalog = [
+      { model: "gpt-4o-audio", versions: ["2024-11-20"], skus: ["GlobalStandard"] },
+    ];
     const c = estimateCost(buildTopology(validateConfig(raw)));
     expect([c.routes[0].monthlyUsd, c.totalMonthlyUsd, c.missing]).toEqual([
       null,

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
+import { stackNames } from "../infra/config/load";
 import { T, named, ofType, runStack, stackConfig, withBackends } from "./helpers/program";
 
 /** Registration order across accounts is not fixed; compare sorted by logical name. */
@@ -33,7 +34,7 @@ describe("providers", () => {
   });
 
   it("disables the default azure-native provider in every example stack", () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of stackNames()) {
       expect(stackConfig(stack)["pulumi:disable-default-providers"]).toEqual(["azure-native"]);
     }
   });
@@ -92,14 +93,14 @@ describe("accounts", () => {
 
   it("passes publicNetworkAccess and per-backend tags from config", async () => {
     const config = withBackends("dev", (backends) => {
-      backends[1] = { ...backends[1], publicNetworkAccess: "Disabled", tags: { costCenter: "42" } };
+      backends[1] = { ...backends[1], publicNetworkAccess: "Enabled", tags: { costCenter: "42" } };
     });
     const result = await runStack(config);
     const account = named(result, T.account, "fleet-dev-spoke-eastus2");
     expect(account.inputs.properties).toEqual({
       customSubDomainName: "contoso-ai-dev-dev-spoke-eastus2-727d483b",
       disableLocalAuth: true,
-      publicNetworkAccess: "Disabled",
+      publicNetworkAccess: "Enabled",
     });
     expect(account.inputs.tags).toEqual({ environment: "dev", owner: "platform-team", costCenter: "42" });
   });

@@ -88,7 +88,7 @@ describe("API Management service", () => {
       resourceProviderNamespace: "Microsoft.ApiManagement",
       parentResourcePath: "",
       resourceType: "service",
-      resourceName: "contoso-ai-dev-3fdee8b8",
+      resourceName: "contoso-ai-dev-5c8cd774",
       apiVersion: "2025-03-01-preview",
       location: "swedencentral",
       sku: { name: "PremiumV2", capacity: 1 },
@@ -101,8 +101,8 @@ describe("API Management service", () => {
   it("wires Premium v2's identity into the role assignments", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "PremiumV2", capacity: 1 }));
     expect(ofType(result, T.role).map((r) => r.inputs.principalId)).toEqual([
-      "contoso-ai-dev-3fdee8b8-principal-id",
-      "contoso-ai-dev-3fdee8b8-principal-id",
+      "contoso-ai-dev-5c8cd774-principal-id",
+      "contoso-ai-dev-5c8cd774-principal-id",
     ]);
   });
 

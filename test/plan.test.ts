@@ -100,6 +100,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
         subscriptionId: DEV_HUB,
         location: "swedencentral",
         model: "gpt-4o",
+        models: ["gpt-4o"],
         sku: "GlobalStandard",
         quotaTpm: 450000,
         allocatedTpm: 100000,
@@ -111,6 +112,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
         subscriptionId: DEV_HUB,
         location: "swedencentral",
         model: "gpt-4o-mini",
+        models: ["gpt-4o-mini"],
         sku: "GlobalStandard",
         quotaTpm: 2000000,
         allocatedTpm: 200000,
@@ -122,6 +124,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
         subscriptionId: DEV_SPOKE,
         location: "eastus2",
         model: "gpt-4o",
+        models: ["gpt-4o"],
         sku: "GlobalStandard",
         quotaTpm: 450000,
         allocatedTpm: 100000,
@@ -133,6 +136,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
         subscriptionId: DEV_SPOKE,
         location: "eastus2",
         model: "gpt-4o-mini",
+        models: ["gpt-4o-mini"],
         sku: "GlobalStandard",
         quotaTpm: 2000000,
         allocatedTpm: 200000,
@@ -265,7 +269,8 @@ describe("plan of stacks/Pulumi.prod.yaml", () => {
       subscription: "prod-hub",
       subscriptionId: PROD_HUB,
       location: "swedencentral",
-      model: "gpt-4o",
+      model: "*",
+      models: ["gpt-4o"],
       sku: "GlobalProvisionedManaged",
       quotaTpm: null,
       allocatedTpm: null,
@@ -337,7 +342,9 @@ describe("text plan", () => {
   });
 
   it("lists each quota pool with allocation, quota, percentage used and source", () => {
-    const at = lines.indexOf("Quota pools (subscription / region / model / type): allocated of quota");
+    const at = lines.indexOf(
+      "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
+    );
     expect(lines.slice(at + 1, at + 6)).toEqual([
       "  pool                                              allocated    quota          use  source",
       "  dev-hub/swedencentral/gpt-4o/GlobalStandard       100,000 TPM  450,000 TPM    22%  default",
@@ -382,11 +389,13 @@ describe("text plan of a provisioned route with spillover and unknown quota", ()
   });
 
   it("shows a PTU pool in PTU and an unknown quota as unknown", () => {
-    const at = lines.indexOf("Quota pools (subscription / region / model / type): allocated of quota");
+    const at = lines.indexOf(
+      "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
+    );
     expect(lines.slice(at + 1, at + 4)).toEqual([
-      "  pool                                         allocated   quota    use  source",
-      "  hub/swedencentral/gpt-4o/ProvisionedManaged  50 PTU      100 PTU  50%  override",
-      "  spoke/swedencentral/gpt-4o/GlobalStandard    10,000 TPM  unknown  -    unknown",
+      "  pool                                             allocated   quota    use  source",
+      "  hub/swedencentral/*/ProvisionedManaged (gpt-4o)  50 PTU      100 PTU  50%  override",
+      "  spoke/swedencentral/gpt-4o/GlobalStandard        10,000 TPM  unknown  -    unknown",
     ]);
   });
 

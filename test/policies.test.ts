@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
-import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
+import { namespaceConfig, readStackConfig, stackFile, stackNames } from "../infra/config/load";
 import type { RoutingMode } from "../infra/config/schema";
 import { validateConfig } from "../infra/config/validate";
 import { backendId, poolId } from "../infra/model/names";
@@ -31,7 +31,8 @@ import {
 
 const ROOT = resolve(__dirname, "..");
 const LINTER = resolve(ROOT, "..", "shared", "tools", "apim-policy-lint");
-const STACKS = ["dev", "prod"] as const;
+/** Every stack file in stacks/ (issue #11: no test pins the list). */
+const STACKS = stackNames();
 const MODES: readonly RoutingMode[] = ["pool", "policy"];
 
 const scratch = mkdtempSync(join(tmpdir(), "aoai-gateway-policies-"));

@@ -46,7 +46,7 @@ function members(t: Topology, route: string) {
 describe("quota pools", () => {
   it("puts two accounts in one subscription and region in one pool whose allocation is their sum", () => {
     const raw = validRawConfig();
-    raw.backends.push(backend({ deployments: [deployment({ capacity: 200 })] }));
+    raw.backends.push(backend({ key: "2", deployments: [deployment({ capacity: 200 })] }));
     expect(topology(raw).quotaPools.map(pool)).toEqual([
       {
         pool: "hub/swedencentral/gpt-4o/GlobalStandard",
@@ -158,7 +158,7 @@ describe("quota pools", () => {
 
   it("rejects an overcommitted pool, naming the pool, the quota and every deployment drawing from it", () => {
     const raw = validRawConfig();
-    raw.backends.push(backend({ deployments: [deployment({ capacity: 400 })] }));
+    raw.backends.push(backend({ key: "2", deployments: [deployment({ capacity: 400 })] }));
     expect(configErrorOf(() => topology(raw))).toEqual([
       "aoai-gateway:backends: quota pool hub/swedencentral/gpt-4o/GlobalStandard is overcommitted: 500,000 TPM allocated, quota 450,000 TPM (Default offer default); drawn by aoai-gateway:backends[0].deployments[0] (gpt-4o, 100,000 TPM), aoai-gateway:backends[1].deployments[0] (gpt-4o, 400,000 TPM). Lower capacity, move a deployment to another subscription or region, or raise the quota (and its override)",
     ]);
@@ -201,21 +201,21 @@ describe("quota pools", () => {
 
   it("counts a provisioned pool in PTU against a ptu override", () => {
     const raw = validRawConfig();
-    raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "ProvisionedManaged", location: "swedencentral", ptu: 100 }];
+    raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "ProvisionedManaged", location: "swedencentral", ptu: 150 }];
     raw.backends[0].deployments[0] = deployment({ sku: "ProvisionedManaged", capacity: 50, tpmPerPtu: 2500 });
     raw.backends.push(
-      backend({ deployments: [deployment({ sku: "ProvisionedManaged", capacity: 25, tpmPerPtu: 2500 })] }),
+      backend({ key: "2", deployments: [deployment({ sku: "ProvisionedManaged", capacity: 100, tpmPerPtu: 2500 })] }),
     );
     expect(topology(raw).quotaPools.map(pool)).toEqual([
       {
-        pool: "hub/swedencentral/gpt-4o/ProvisionedManaged",
+        pool: "hub/swedencentral/*/ProvisionedManaged",
         unit: "PTU",
-        quota: 100,
+        quota: 150,
         quotaSource: "override",
-        allocated: 75,
+        allocated: 150,
         draws: [
           "aoai-gateway:backends[0].deployments[0] hub-swedencentral gpt-4o 50",
-          "aoai-gateway:backends[1].deployments[0] hub-swedencentral-2 gpt-4o 25",
+          "aoai-gateway:backends[1].deployments[0] hub-swedencentral-2 gpt-4o 100",
         ],
       },
     ]);
@@ -226,7 +226,7 @@ describe("quota pools", () => {
     raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "ProvisionedManaged", location: "swedencentral", ptu: 40 }];
     raw.backends[0].deployments[0] = deployment({ sku: "ProvisionedManaged", capacity: 50, tpmPerPtu: 2500 });
     expect(configErrorOf(() => topology(raw))).toEqual([
-      "aoai-gateway:backends: quota pool hub/swedencentral/gpt-4o/ProvisionedManaged is overcommitted: 50 PTU allocated, quota 40 PTU (override); drawn by aoai-gateway:backends[0].deployments[0] (gpt-4o, 50 PTU). Lower capacity, move a deployment to another subscription or region, or raise the quota (and its override)",
+      "aoai-gateway:backends: quota pool hub/swedencentral/*/ProvisionedManaged is overcommitted: 50 PTU allocated, quota 40 PTU (override); drawn by aoai-gateway:backends[0].deployments[0] (gpt-4o, 50 PTU). Lower capacity, move a deployment to another subscription or region, or raise the quota (and its override)",
     ]);
   });
 
@@ -235,7 +235,7 @@ describe("quota pools", () => {
     raw.backends[0].deployments[0] = deployment({ sku: "ProvisionedManaged", capacity: 50, tpmPerPtu: 2500 });
     raw.backends.push(backend({ subscription: "spoke", deployments: [deployment({ priority: 2 })] }));
     expect(topology(raw).warnings).toEqual([
-      "quota pool hub/swedencentral/gpt-4o/ProvisionedManaged: quota unknown for offer Default; 50 PTU allocated is not checked (set aoai-gateway:subscriptions[0].quotas to check it)",
+      "quota pool hub/swedencentral/*/ProvisionedManaged: quota unknown for offer Default; 50 PTU allocated is not checked (set aoai-gateway:subscriptions[0].quotas to check it)",
     ]);
   });
 });
@@ -331,9 +331,9 @@ describe("deployments and throughput", () => {
 });
 
 describe("accounts", () => {
-  it("keys accounts by alias and region, numbering the second in one region", () => {
+  it("keys accounts by alias and region, adding the entry's own key to the second in one region", () => {
     const raw = validRawConfig();
-    raw.backends.push(backend(), backend({ subscription: "spoke" }), backend({ location: "eastus2" }));
+    raw.backends.push(backend({ key: "2" }), backend({ subscription: "spoke" }), backend({ location: "eastus2" }));
     expect(topology(raw).accounts.map((a) => a.key)).toEqual([
       "hub-swedencentral",
       "hub-swedencentral-2",

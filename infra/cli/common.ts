@@ -94,9 +94,10 @@ export function examples(...lines: string[]): string {
  * map first (validated like the file). Throws StackFileError or ConfigError.
  */
 export function loadTopology(file: string, adjust?: (raw: Record<string, unknown>) => void): Topology {
-  const raw = namespaceConfig(readStackConfig(file));
+  const all = readStackConfig(file);
+  const raw = namespaceConfig(all);
   adjust?.(raw);
-  return buildTopology(validateConfig(raw));
+  return buildTopology(validateConfig(raw, { stackKeys: Object.keys(all) }));
 }
 
 /** `--stack NAME` or `--config FILE`. */

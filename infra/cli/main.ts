@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
 import { PROJECT_ROOT, StackFileError } from "../config/load";
+import { addLegacyKeys, diffTopologies, formatChanges } from "../model/changes";
 import { DEFAULT_COST_ASSUMPTIONS } from "../model/cost";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
@@ -88,16 +89,29 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
           "npx aoai-gateway plan --stack dev",
           "npx aoai-gateway plan --config ./my-stack.yaml --json",
           "npx aoai-gateway plan --stack prod --utilization 0.8 --input-share 0.6",
+          "git show main:stacks/Pulumi.prod.yaml > /tmp/old.yaml && npx aoai-gateway plan --stack prod --against /tmp/old.yaml",
         ),
       ),
   )
     .option("--utilization <share>", "cost estimate: share of usable TPM in use over the month, 0-1", "0.5")
     .option("--input-share <share>", "cost estimate: share of tokens that are input (prompt) tokens, 0-1", "0.75")
     .option("--cached-input-share <share>", "cost estimate: share of input tokens billed as cached, 0-1", "0")
-    .action((opts: SourceOptions & PlanCostOptions & { json: boolean }) => {
-      const plan = createPlan(loadTopology(sourceFile(opts)), costAssumptions(opts));
-      io.out(opts.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, { stack: opts.stack }));
-      setCode(0);
+    .option(
+      "--against <file>",
+      "the stack file as deployed (e.g. `git show main:stacks/Pulumi.prod.yaml > old.yaml`): also list what changes, what is replaced and what is refused",
+    )
+    .action((opts: SourceOptions & PlanCostOptions & { json: boolean; against?: string }) => {
+      const topology = loadTopology(sourceFile(opts));
+      const plan = createPlan(topology, costAssumptions(opts));
+      // issue #11: say which changes replace before anything reaches Azure.
+      const changes = opts.against ? diffTopologies(loadTopology(opts.against, addLegacyKeys), topology) : undefined;
+      if (opts.json) io.out(JSON.stringify(changes ? { ...plan, changes } : plan, null, 2) + "\n");
+      else
+        io.out(
+          formatPlan(plan, { stack: opts.stack }) +
+            (changes && opts.against ? "\n" + formatChanges(changes, opts.against) : ""),
+        );
+      setCode(changes?.some((c) => c.kind === "refused") ? 1 : 0);
     });
 
   for (const register of registeredCommands) register(program, io, setCode);

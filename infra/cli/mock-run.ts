@@ -35,6 +35,7 @@ export interface RecordedOptions {
   readonly additionalSecretOutputs?: readonly string[];
   readonly protect?: boolean;
   readonly ignoreChanges?: readonly string[];
+  readonly replaceOnChanges?: readonly string[];
 }
 
 export interface MockRunResult {
@@ -209,6 +210,7 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
             additionalSecretOutputs: opts.additionalSecretOutputs,
             protect: opts.protect,
             ignoreChanges: opts.ignoreChanges,
+            replaceOnChanges: opts.replaceOnChanges,
           }).filter(([, v]) => v !== undefined),
         ),
       });

@@ -12,8 +12,10 @@
  *   modules (a local SDK needs `pulumi package add`, which is not reproducible
  *   from `npm ci`), so Premium v2 is created as a generic ARM resource pinned to
  *   that API version, with its properties typed by `ApimServiceProperties`.
- *   Switching a stack to or from Premium v2 replaces the service (APIM cannot
- *   migrate between classic and v2 tiers in place either).
+ *   Switching a stack to or from Premium v2 replaces the service: the new
+ *   one gets a name of its own (model/names.ts apimServiceName) and is
+ *   created before the old one is deleted; the gateway URL and consumer keys
+ *   change (docs/changing-a-stack.md).
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
@@ -47,6 +49,26 @@ export function apimTimeouts(gateway: GatewayModel): pulumi.CustomTimeouts {
  */
 export function enableClientCertificate(gateway: GatewayModel): boolean {
   return gateway.tier.family === "classic";
+}
+
+/**
+ * Portal switches for the typed service. azure-native sends
+ * developerPortalStatus and legacyPortalStatus "Enabled" when unset, so
+ * leaving them out still sends them (issue #11):
+ * - The legacy developer portal was retired in October 2023
+ *   (Azure/API-Management#4) and the v2 tiers and Consumption never had one:
+ *   it is "Disabled" everywhere.
+ * - Consumption has no developer portal (Microsoft's feature comparison,
+ *   learn.microsoft.com/azure/api-management/api-management-features): "Disabled".
+ *   The other typed tiers keep the SDK's "Enabled" (a portal exists there).
+ * Premium v2 is the generic resource and sends only publisherEmail and
+ * publisherName, so none of these reach it.
+ */
+export function portalStatus(gateway: GatewayModel): { developerPortalStatus: string; legacyPortalStatus: string } {
+  return {
+    developerPortalStatus: gateway.tier.family === "consumption" ? "Disabled" : "Enabled",
+    legacyPortalStatus: "Disabled",
+  };
 }
 
 export interface ApiGatewayArgs {
@@ -120,6 +142,7 @@ export class ApiGateway extends pulumi.ComponentResource {
           identity: { type: azure.apimanagement.ApimIdentityType.SystemAssigned },
           ...properties,
           enableClientCertificate: enableClientCertificate(gateway),
+          ...portalStatus(gateway),
           tags,
         },
         serviceOpts,

@@ -14,10 +14,34 @@
  *   deterministic (model/names.ts), so a second run renames nothing.
  * - Deployments carry no tags: any diff on a deployment sends a full PUT that
  *   is checked against quota again.
+ * - Replacements delete first (issue #11). Pulumi's default creates the new
+ *   resource before deleting the old: for a deployment that puts both in the
+ *   same quota pool at once (InsufficientQuota for any pool above half use:
+ *   Azure/bicep-types-az#1844, #1660) and re-uses a name Azure still holds;
+ *   for an account, the custom subdomain is still taken. Azure cannot change
+ *   a deployment's model or deployment type in place, so those replace
+ *   (replaceOnChanges) instead of failing the update.
+ * - With auto-upgrade on, Azure moves a deployment to a new model version by
+ *   itself; the version is then ignored in diffs (ignoreChanges), so the next
+ *   `up` neither sends the retired version back nor shows a downgrade
+ *   (hashicorp/terraform-provider-azurerm#24516 shows the drift). With
+ *   NoAutoUpgrade the configured version is applied.
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccountModel } from "../model/topology";
+import type { AccountModel, DeploymentModel } from "../model/topology";
+
+/** Deployment inputs Azure cannot change in place: a change replaces the deployment (delete first). */
+export const DEPLOYMENT_REPLACE_ON_CHANGES = ["properties.model.name", "properties.model.format", "sku.name"];
+
+/** How a deployment is replaced and which server-side changes it accepts (issue #11). */
+export function deploymentReplacement(d: DeploymentModel): pulumi.CustomResourceOptions {
+  return {
+    deleteBeforeReplace: true,
+    replaceOnChanges: DEPLOYMENT_REPLACE_ON_CHANGES,
+    ...(d.versionUpgradeOption === "NoAutoUpgrade" ? {} : { ignoreChanges: ["properties.model.version"] }),
+  };
+}
 
 export interface OpenAiAccountArgs {
   /** Required. The account as modelled by the topology (name, region, deployments). */
@@ -68,7 +92,7 @@ export class OpenAiAccount extends pulumi.ComponentResource {
         },
         tags: { ...account.tags },
       },
-      child,
+      { ...child, deleteBeforeReplace: true },
     );
 
     // Deployments are created one at a time (RequestConflict otherwise), by name, except that a
@@ -91,7 +115,7 @@ export class OpenAiAccount extends pulumi.ComponentResource {
             ...(d.spilloverDeployment === undefined ? {} : { spilloverDeploymentName: d.spilloverDeployment }),
           },
         },
-        { ...child, dependsOn: previous ? [previous] : [] },
+        { ...child, dependsOn: previous ? [previous] : [], ...deploymentReplacement(d) },
       );
       previous = deployment;
       return deployment;

@@ -9,6 +9,7 @@ import { z } from "zod";
 import limits from "../data/azure-limits.json";
 import regionsData from "../data/azure-regions.json";
 import tiers from "../data/apim-tiers.json";
+import { didYouMean } from "./suggest";
 
 export const CONFIG_NAMESPACE = "aoai-gateway";
 
@@ -75,11 +76,14 @@ export interface TierInfo {
  * so a typo is answered with the right spelling.
  */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const allowed = Object.keys(shape).join(", ");
+  const keys = Object.keys(shape);
+  const allowed = keys.join(", ");
+  // A single unknown key is most often a typo of an allowed one (issue #11).
+  const suggestion = (unknown: string[]) => (unknown.length === 1 ? didYouMean(unknown[0], keys, " (", ")") : "");
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; allowed keys: ${allowed}`
+        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${suggestion(issue.keys)}; allowed keys: ${allowed}`
         : undefined,
   });
 }
@@ -115,7 +119,8 @@ export const GatewaySchema = strictObject({
 });
 
 export const QuotaOverrideSchema = strictObject({
-  model: z.string().min(1),
+  /** Required for Standard types. Ignored for provisioned types: PTU quota is model-independent (issue #11). */
+  model: z.string().min(1).optional(),
   sku: z.enum(DEPLOYMENT_TYPES),
   location: region,
   /** Quota of a Standard-family pool, tokens per minute. */
@@ -160,7 +165,21 @@ export const DeploymentSchema = strictObject({
     .optional(),
 });
 
+/**
+ * A backend's stable key: its account name is `<gateway>-<alias>-<region>`
+ * without one and `<gateway>-<alias>-<region>-<key>` with one, so names do not
+ * depend on where the entry sits in the list (issue #11).
+ */
+export const BACKEND_KEY_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
+
 export const BackendSchema = strictObject({
+  /** Optional stable key; required on all but one entry of a subscription+region. */
+  key: z
+    .string()
+    .regex(BACKEND_KEY_PATTERN, {
+      error: "allowed: 1-16 chars, lowercase letters, digits and hyphens, not starting or ending with a hyphen",
+    })
+    .optional(),
   subscription: alias,
   location: region,
   /** Existing resource group for this account; when absent one is created. */
@@ -168,6 +187,25 @@ export const BackendSchema = strictObject({
   publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
   tags: tags.default({}),
   deployments: z.array(DeploymentSchema).min(1),
+});
+
+/**
+ * A stack's own additions to the model catalog (infra/data/model-catalog.json),
+ * for models, versions or regions newer than the file. Each entry adds offers;
+ * it never removes one.
+ */
+export const CatalogEntrySchema = strictObject({
+  model: z.string().min(1),
+  /** Versions offered. */
+  versions: z.array(z.string().min(1)).min(1),
+  /** Deployment types offered. */
+  skus: z.array(z.enum(DEPLOYMENT_TYPES)).min(1),
+  /** Regions offering them; absent: every region. */
+  regions: z.array(region).optional(),
+  /** Provisioned types: smallest deployment in PTUs. Default: the file's value, else 1. */
+  ptuMinimum: positiveInt().optional(),
+  /** Provisioned types: step above the minimum in PTUs. Default: the file's value, else 1. */
+  ptuIncrement: positiveInt().optional(),
 });
 
 export const RoutingSchema = strictObject({
@@ -241,6 +279,7 @@ export const RootSchema = strictObject({
     tokenMetrics: { enabled: false, namespace: "aoai-gateway" },
   }),
   tags: tags.default({}),
+  modelCatalog: z.array(CatalogEntrySchema).default([]),
 });
 
 export type RawConfig = z.input<typeof RootSchema>;
@@ -253,3 +292,4 @@ export type QuotaOverride = z.output<typeof QuotaOverrideSchema>;
 export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
 export type ConsumerConfig = z.output<typeof ConsumerSchema>;
 export type PoliciesConfig = z.output<typeof PoliciesSchema>;
+export type CatalogEntry = z.output<typeof CatalogEntrySchema>;

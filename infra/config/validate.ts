@@ -7,12 +7,15 @@
  * is allowed; all problems are reported at once (issue #2).
  */
 import type { z } from "zod";
+import { buildCatalog, catalogProblem } from "./catalog";
 import {
   APIM_SKUS,
   BackendSchema,
   CONFIG_NAMESPACE,
+  CatalogEntrySchema,
   DeploymentSchema,
   LIMITS,
+  REGIONS,
   type ParsedConfig,
   type RoutingMode,
   RootSchema,
@@ -20,6 +23,7 @@ import {
   TIERS,
   isProvisioned,
 } from "./schema";
+import { didYouMean } from "./suggest";
 
 /** A validated config with every default resolved. */
 export interface ValidConfig extends ParsedConfig {
@@ -170,11 +174,41 @@ interface Problem {
 }
 
 /**
+ * Namespaces of a stack file's keys besides ours that are passed through to
+ * Pulumi or a provider (README, "Configuration reference"): `pulumi:` (engine
+ * settings such as disable-default-providers), `azure-native:` (provider
+ * settings) and `random:` (the @pulumi/random provider the program uses).
+ */
+export const PASSTHROUGH_NAMESPACES = ["pulumi", "azure-native", "random"] as const;
+
+/**
+ * Keys of a whole stack config map that nothing reads (issue #11): outside our
+ * namespace and the passthrough ones, e.g. `consumers` without the prefix or
+ * `aoai-gatway:tags`. Keys inside our namespace are checked by the schema.
+ */
+export function stackKeyProblems(keys: readonly string[]): string[] {
+  const ours = Object.keys(RootSchema.shape).map((k) => `${CONFIG_NAMESPACE}:${k}`);
+  const allowed = `${CONFIG_NAMESPACE}:<key> (${Object.keys(RootSchema.shape).join(", ")}) or a key of a passthrough namespace (${PASSTHROUGH_NAMESPACES.map((n) => `${n}:*`).join(", ")})`;
+  return keys
+    .filter((key) => {
+      const ns = key.includes(":") ? key.slice(0, key.indexOf(":")) : undefined;
+      return ns !== CONFIG_NAMESPACE && !(PASSTHROUGH_NAMESPACES as readonly (string | undefined)[]).includes(ns);
+    })
+    .map((key) => `${key}: unknown stack config key, nothing reads it${didYouMean(key, ours)}; allowed: ${allowed}`);
+}
+
+export interface ValidateOptions {
+  /** Every key of the stack file's config map; when given, keys nothing reads are errors too. */
+  readonly stackKeys?: readonly string[];
+}
+
+/**
  * Validate the `aoai-gateway:` namespace of a stack config (keys without the
  * namespace prefix, values already parsed from YAML/JSON).
  * Throws ConfigError listing every problem; returns the config with defaults.
  */
-export function validateConfig(raw: unknown): ValidConfig {
+export function validateConfig(raw: unknown, options: ValidateOptions = {}): ValidConfig {
+  const keyProblems = options.stackKeys ? stackKeyProblems(options.stackKeys) : [];
   const problems: Problem[] = [];
   const parsed = RootSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
@@ -185,8 +219,8 @@ export function validateConfig(raw: unknown): ValidConfig {
   // Cross-field rules run on every entry that is valid on its own, so one typo
   // does not hide the rest of the report.
   problems.push(...crossFieldProblems(raw));
-  if (problems.length > 0 || !parsed.success) {
-    throw new ConfigError(dedupe(problems).map((p) => `${keyPath(p.path)}: ${p.text}`));
+  if (keyProblems.length > 0 || problems.length > 0 || !parsed.success) {
+    throw new ConfigError([...keyProblems, ...dedupe(problems).map((p) => `${keyPath(p.path)}: ${p.text}`)]);
   }
   const config = parsed.data;
   const tier = TIERS[config.gateway.sku];
@@ -259,15 +293,24 @@ function crossFieldProblems(raw: unknown): Problem[] {
       // One override per quota pool.
       const poolAt = new Map<string, number>();
       s.data.quotas.forEach((q, j) => {
-        const key = `${q.model}|${q.sku}|${q.location}`;
+        const provisioned = isProvisioned(q.sku);
+        // PTU quota is model-independent (issue #11): one pool per type and region.
+        const key = provisioned ? `*|${q.sku}|${q.location}` : `${q.model}|${q.sku}|${q.location}`;
         const prev = seenAt(poolAt, key, j);
         if (prev !== undefined) {
           problems.push({
             path: ["subscriptions", i, "quotas", j],
-            text: `got a second override for ${q.model} ${q.sku} in ${q.location}; allowed: one override per model, deployment type and region (first at ${keyPath(["subscriptions", i, "quotas", prev])})`,
+            text: provisioned
+              ? `got a second override for ${q.sku} in ${q.location}; allowed: one override per provisioned type and region (PTU quota is shared by every model; first at ${keyPath(["subscriptions", i, "quotas", prev])})`
+              : `got a second override for ${q.model} ${q.sku} in ${q.location}; allowed: one override per model, deployment type and region (first at ${keyPath(["subscriptions", i, "quotas", prev])})`,
           });
         }
-        const provisioned = isProvisioned(q.sku);
+        if (!provisioned && q.model === undefined) {
+          problems.push({
+            path: ["subscriptions", i, "quotas", j, "model"],
+            text: `missing; required: a model name for ${q.sku} (Standard-family quota is granted per model)`,
+          });
+        }
         if (provisioned && (q.ptu === undefined || q.tpm !== undefined)) {
           problems.push({
             path: ["subscriptions", i, "quotas", j],
@@ -332,11 +375,24 @@ function crossFieldProblems(raw: unknown): Problem[] {
   }
 
   // Backends: aliases, per-account and per-region limits, routes.
+  const catalog = buildCatalog(
+    asArray(root.modelCatalog).flatMap((e) => {
+      const parsed = CatalogEntrySchema.safeParse(e);
+      return parsed.success ? [parsed.data] : [];
+    }),
+  );
   const accountsPerRegion = new Map<string, number[]>();
-  const routes = new Map<string, { model: string; at: PathPart[]; members: PathPart[][] }>();
+  const routes = new Map<string, { members: { path: PathPart[]; model: string; known: boolean }[] }>();
   asArray(root.backends).forEach((rawBackend, i) => {
     const b = asRecord(rawBackend);
     knownAlias(b.subscription, ["backends", i, "subscription"]);
+    if (b.publicNetworkAccess === "Disabled") {
+      problems.push({
+        path: ["backends", i, "publicNetworkAccess"],
+        text: `got "Disabled"; allowed: Enabled, until this project creates private networking between API Management and the accounts (without it every gateway call gets 403 from the account, which the circuit breaker does not count, so nothing fails over)`,
+      });
+    }
+    const location = typeof b.location === "string" && REGIONS.includes(b.location) ? b.location : undefined;
     if (typeof b.subscription === "string" && typeof b.location === "string") {
       const key = `${b.subscription}|${b.location}`;
       accountsPerRegion.set(key, [...(accountsPerRegion.get(key) ?? []), i]);
@@ -367,20 +423,28 @@ function crossFieldProblems(raw: unknown): Problem[] {
           text: `got ${d.data.tpmPerPtu}; allowed: only on provisioned deployment types (${d.data.sku} capacity is already in thousands of TPM)`,
         });
       }
-      const route = routes.get(d.data.name);
-      if (!route) {
-        routes.set(d.data.name, { model: d.data.model, at: path, members: [path] });
-        return;
-      }
-      route.members.push(path);
-      if (route.model !== d.data.model) {
-        problems.push({
-          path: [...path, "model"],
-          text: `got ${show(d.data.model)}; allowed: ${show(route.model)}, the model deployment name ${show(d.data.name)} already has at ${keyPath(route.at)} (one deployment name is one route and serves one model)`,
+      if (location !== undefined) {
+        const problem = catalogProblem(catalog, {
+          model: d.data.model,
+          version: d.data.version,
+          sku: d.data.sku,
+          location,
+          capacity: d.data.capacity,
+          provisioned: isProvisioned(d.data.sku),
         });
+        if (problem)
+          problems.push({
+            path: problem.key === "location" ? ["backends", i, "location"] : [...path, problem.key],
+            text: problem.text,
+          });
       }
+      const route = routes.get(d.data.name) ?? { members: [] };
+      route.members.push({ path, model: d.data.model, known: catalog.has(d.data.model) });
+      routes.set(d.data.name, route);
     });
   });
+  for (const [name, route] of routes) problems.push(...routeModelProblems(name, route.members));
+  problems.push(...backendKeyProblems(asArray(root.backends), accountsPerRegion));
   for (const [key, indices] of accountsPerRegion) {
     const max = LIMITS.openAiAccountsPerRegionPerSubscription;
     if (indices.length > max) {
@@ -427,6 +491,87 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   });
+  return problems;
+}
+
+/**
+ * One deployment name is one route and serves one model. When the members
+ * disagree, the model most of them name is taken as meant (ties: a model the
+ * catalog knows, then the first seen), and only the odd ones out are blamed:
+ * a typo in one of several entries does not make the correct ones errors
+ * (issue #11).
+ */
+function routeModelProblems(name: string, members: { path: PathPart[]; model: string; known: boolean }[]): Problem[] {
+  const counts = new Map<string, { n: number; known: boolean; first: number; at: PathPart[] }>();
+  members.forEach((m, k) => {
+    const c = counts.get(m.model) ?? { n: 0, known: m.known, first: k, at: m.path };
+    c.n++;
+    counts.set(m.model, c);
+  });
+  if (counts.size < 2) return [];
+  const [meant, info] = [...counts.entries()].sort(
+    ([, a], [, b]) => b.n - a.n || Number(b.known) - Number(a.known) || a.first - b.first,
+  )[0];
+  return members
+    .filter((m) => m.model !== meant)
+    .map((m) => ({
+      path: [...m.path, "model"],
+      text: `got ${show(m.model)}; allowed: ${show(meant)}, the model ${info.n === 1 ? `route ${show(name)} has at ${keyPath(info.at)}` : `${info.n} other members of route ${show(name)} have`} (one deployment name is one route and serves one model)`,
+    }));
+}
+
+/**
+ * Account names depend on subscription, region and the entry's `key`, never
+ * on its place in the list (issue #11). In one subscription+region at most one
+ * entry may go without a key, and keys are unique there.
+ */
+function backendKeyProblems(backends: unknown[], accountsPerRegion: Map<string, number[]>): Problem[] {
+  const problems: Problem[] = [];
+  // The account key `<alias>-<region>[-<key>]` must be unique across groups
+  // too (alias "a-eastus" in westus vs alias "a" in eastus with key "westus").
+  const accountKeyAt = new Map<string, number>();
+  backends.forEach((raw, i) => {
+    const b = asRecord(raw);
+    if (typeof b.subscription !== "string" || typeof b.location !== "string") return;
+    const accountKey = [b.subscription, b.location, ...(typeof b.key === "string" ? [b.key] : [])].join("-");
+    const first = seenAt(accountKeyAt, accountKey, i);
+    const sameGroup =
+      first !== undefined &&
+      asRecord(backends[first]).subscription === b.subscription &&
+      asRecord(backends[first]).location === b.location;
+    if (first !== undefined && !sameGroup) {
+      problems.push({
+        path: ["backends", i, "key"],
+        text: `got ${show(b.key)}; allowed: a key that does not repeat the account key ${show(accountKey)} of ${keyPath(["backends", first])} (the account key names its Pulumi resources and APIM backends)`,
+      });
+    }
+  });
+  for (const [group, indices] of accountsPerRegion) {
+    const [subscription, location] = group.split("|");
+    const keyAt = new Map<string, number>();
+    let keyless: number | undefined;
+    for (const i of indices) {
+      const key = asRecord(backends[i]).key;
+      if (typeof key !== "string") {
+        if (keyless === undefined) {
+          keyless = i;
+          continue;
+        }
+        problems.push({
+          path: ["backends", i, "key"],
+          text: `missing; required: a key (e.g. "2" or "ptu"), because ${keyPath(["backends", keyless])} is also in subscription ${show(subscription)} region ${location} without one (account names come from subscription, region and key, never from list order; key "${indices.indexOf(i) + 1}" keeps the name this entry had before keys existed)`,
+        });
+        continue;
+      }
+      const first = seenAt(keyAt, key, i);
+      if (first !== undefined) {
+        problems.push({
+          path: ["backends", i, "key"],
+          text: `got ${show(key)}; allowed: a key not used before in subscription ${show(subscription)} region ${location} (already at ${keyPath(["backends", first])})`,
+        });
+      }
+    }
+  }
   return problems;
 }
 

@@ -45,16 +45,26 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   "subscriptions[].id": { type: "GUID", meaning: "subscription ID; unique" },
   "subscriptions[].offer": { meaning: "which default quota table applies (`infra/data/quota-defaults.json`)" },
-  "subscriptions[].quotas[].model": { meaning: "model name of a quota override" },
+  "subscriptions[].quotas[].model": {
+    required: "for Standard types",
+    meaning: "model name of a quota override; ignored for provisioned types (PTU quota is shared by every model)",
+  },
   "subscriptions[].quotas[].sku": { meaning: "deployment type of the override" },
   "subscriptions[].quotas[].location": { type: "region", meaning: "region of the override" },
   "subscriptions[].quotas[].tpm": { required: "for Standard types", meaning: "quota in tokens per minute" },
   "subscriptions[].quotas[].ptu": { required: "for provisioned types", meaning: "quota in PTUs" },
+  "backends[].key": {
+    required: "with another entry in the same subscription and region",
+    default: "none",
+    meaning:
+      'stable key of the account: its name is `<gateway>-<alias>-<region>` without one, `<gateway>-<alias>-<region>-<key>` with one, so reordering entries renames nothing; all but one entry of a subscription and region need one (`"2"` keeps the name a second entry had before keys existed)',
+  },
   "backends[].subscription": { type: "alias", meaning: "subscription of this Azure OpenAI account" },
   "backends[].location": { type: "region", meaning: "region of the account" },
   "backends[].resourceGroup": { default: "created", meaning: "existing resource group for the account" },
   "backends[].publicNetworkAccess": {
-    meaning: "`Disabled` needs private networking between APIM and the account, which this project does not create",
+    meaning:
+      "only `Enabled` is accepted: `Disabled` makes every gateway call a 403 until private networking exists, which this project does not create yet",
   },
   "backends[].tags": { meaning: "tags on the account and its resource group, over `aoai-gateway:tags`" },
   "backends[].deployments[].name": {
@@ -104,6 +114,21 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "policies.tokenMetrics.enabled": { meaning: "emit token metrics (`azure-openai-emit-token-metric`)" },
   "policies.tokenMetrics.namespace": { meaning: "Application Insights metric namespace" },
   tags: { meaning: "tags on every resource group, account and the APIM service" },
+  "modelCatalog[].model": {
+    meaning:
+      "model the stack adds to the model catalog (`infra/data/model-catalog.json`), e.g. one newer than the file ([changing-a-stack](changing-a-stack.md))",
+  },
+  "modelCatalog[].versions": { meaning: "versions offered" },
+  "modelCatalog[].skus": { meaning: "deployment types offered" },
+  "modelCatalog[].regions": { default: "every region", meaning: "regions offering those types" },
+  "modelCatalog[].ptuMinimum": {
+    default: "the file's value, else 1",
+    meaning: "provisioned types: smallest deployment in PTUs",
+  },
+  "modelCatalog[].ptuIncrement": {
+    default: "the file's value, else 1",
+    meaning: "provisioned types: step above the minimum in PTUs",
+  },
 };
 
 /** One leaf key of the schema, with what the schema says about it. */

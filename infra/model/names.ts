@@ -42,9 +42,22 @@ export function accountEndpoint(name: string): string {
   return `https://${name}.openai.azure.com/`;
 }
 
-/** API Management service name, also its host (<name>.azure-api.net). 1-50 chars, starts with a letter. */
-export function apimServiceName(gatewayName: string, subscriptionId: string): string {
-  return `${clip(gatewayName, 41)}-${hash(subscriptionId, gatewayName, "apim")}`;
+/**
+ * API Management service name, also its host (<name>.azure-api.net). 1-50
+ * chars, starts with a letter.
+ *
+ * Premium v2 is a different Pulumi resource type (a generic ARM resource,
+ * components/api-gateway.ts), so switching to or from it creates the new
+ * service before the old one is deleted. Under the same name that create
+ * fails ("already exists"), and deleting first does not help: a deleted
+ * service is soft-deleted and holds its name for 48 hours
+ * (ServiceAlreadyExistsInSoftDeletedState: hashicorp/terraform-provider-azurerm#12839,
+ * #15865). So Premium v2 gets a name of its
+ * own (issue #11); every other tier keeps the name it always had.
+ */
+export function apimServiceName(gatewayName: string, subscriptionId: string, sku?: string): string {
+  const family = sku === "PremiumV2" ? ["apim", "premiumv2"] : ["apim"];
+  return `${clip(gatewayName, 41)}-${hash(subscriptionId, gatewayName, ...family)}`;
 }
 
 export function gatewayUrl(serviceName: string): string {

@@ -44,7 +44,10 @@ export interface PlanQuotaPool {
   readonly subscription: string;
   readonly subscriptionId: string;
   readonly location: string;
+  /** The pool's model; `*` for a provisioned pool, shared by every model. */
   readonly model: string;
+  /** Models drawing from the pool. */
+  readonly models: readonly string[];
   readonly sku: string;
   /** Standard-family quota in TPM; null when unknown or for provisioned pools. */
   readonly quotaTpm: number | null;
@@ -91,6 +94,7 @@ function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
     subscriptionId: p.subscription.id,
     location: p.location,
     model: p.model,
+    models: p.models,
     sku: p.sku,
   };
   if (p.unit === "PTU") {
@@ -264,7 +268,9 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
       "",
     );
   }
-  out.push("Quota pools (subscription / region / model / type): allocated of quota");
+  out.push(
+    "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
+  );
   const rows = [["pool", "allocated", "quota", "use", "source"]];
   for (const p of plan.quotaPools) {
     const ptu = p.allocatedPtu !== undefined;
@@ -272,7 +278,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     const allocated = ptu ? (p.allocatedPtu ?? 0) : (p.allocatedTpm ?? 0);
     const quota = ptu ? p.quotaPtu : p.quotaTpm;
     rows.push([
-      `${p.subscription}/${p.location}/${p.model}/${p.sku}`,
+      `${p.subscription}/${p.location}/${p.model}/${p.sku}${p.model === "*" ? ` (${p.models.join(", ")})` : ""}`,
       `${n(allocated)} ${unit}`,
       quota === null || quota === undefined ? "unknown" : `${n(quota)} ${unit}`,
       p.utilization === null ? "-" : pct(p.utilization),

@@ -59,7 +59,7 @@ export interface DeploymentModel {
 }
 
 export interface AccountModel {
-  /** Stable logical key: `<alias>-<region>[-<n>]`. */
+  /** Stable logical key: `<alias>-<region>`, or `<alias>-<region>-<key>` when the entry sets `key`. */
   readonly key: string;
   /** Azure resource name, also the custom subdomain (names.ts). */
   readonly name: string;
@@ -108,7 +108,10 @@ export interface QuotaPoolDraw {
 export interface QuotaPoolModel {
   readonly subscription: SubscriptionModel;
   readonly location: string;
+  /** The pool's model; `*` for a provisioned pool, which every model shares (issue #11). */
   readonly model: string;
+  /** Models drawing from the pool, sorted. */
+  readonly models: readonly string[];
   readonly sku: DeploymentType;
   /** TPM for Standard-family pools, PTU for provisioned pools. */
   readonly unit: "TPM" | "PTU";
@@ -205,13 +208,11 @@ export function buildTopology(config: ValidConfig): Topology {
     return s;
   };
 
-  // Accounts: stable keys from alias + region, numbered when one region has several.
-  const perRegion = new Map<string, number>();
+  // Accounts: stable keys from alias + region and the entry's own key, never
+  // from its place in the list, so reordering entries renames nothing (issue #11).
   const draft = config.backends.map((b, i) => {
     const base = `${b.subscription}-${b.location}`;
-    const n = (perRegion.get(base) ?? 0) + 1;
-    perRegion.set(base, n);
-    return { b, i, key: n === 1 ? base : `${base}-${n}` };
+    return { b, i, key: b.key === undefined ? base : `${base}-${b.key}` };
   });
 
   // Effective weights per (route, priority) group.
@@ -225,8 +226,15 @@ export function buildTopology(config: ValidConfig): Topology {
     }),
   );
   const weightAt = new Map<string, number>();
-  for (const members of groupMembers.values()) {
+  for (const [group, members] of groupMembers) {
     const explicit = members.every((m) => m.weight !== undefined);
+    const unknown = members.filter((m) => m.tpm === null);
+    if (!explicit && members.length > 1 && unknown.length > 0) {
+      const [route, priority] = group.split("\u0000");
+      warnings.push(
+        `route ${route} priority ${priority}: ${unknown.map((m) => keyPath(["backends", m.i, "deployments", m.j])).join(", ")} ${unknown.length === 1 ? "is a provisioned member" : "are provisioned members"} without tpmPerPtu, so the group's ${members.length} members are weighted evenly instead of by throughput; set tpmPerPtu (Microsoft's capacity calculator) or explicit weights`,
+      );
+    }
     const weights = explicit ? members.map((m) => m.weight as number) : defaultWeights(members.map((m) => m.tpm));
     members.forEach((m, k) => weightAt.set(`${m.i}/${m.j}`, weights[k]));
   }
@@ -277,7 +285,7 @@ export function buildTopology(config: ValidConfig): Topology {
 
   const tier = TIERS[config.gateway.sku];
   const gatewaySub = sub(config.gateway.subscription);
-  const serviceName = apimServiceName(config.gateway.name, gatewaySub.id);
+  const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
     gateway: {
       name: config.gateway.name,
@@ -357,19 +365,25 @@ function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[],
       location: string;
       model: string;
       sku: DeploymentType;
+      models: Set<string>;
       draws: QuotaPoolDraw[];
     }
   >();
   for (const account of accounts) {
     for (const d of account.deployments) {
-      const key = [account.subscription.id, account.location, d.model, d.sku].join("|");
+      // Provisioned quota is granted per subscription, region and deployment
+      // type and shared by every model (since August 2024; issue #11).
+      const model = d.provisioned ? "*" : d.model;
+      const key = [account.subscription.id, account.location, model, d.sku].join("|");
       const pool = pools.get(key) ?? {
         sub: account.subscription,
         location: account.location,
-        model: d.model,
+        model,
         sku: d.sku,
+        models: new Set<string>(),
         draws: [],
       };
+      pool.models.add(d.model);
       pool.draws.push({
         accountKey: account.key,
         deployment: d.name,
@@ -385,10 +399,11 @@ function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[],
     const unit = provisioned ? "PTU" : "TPM";
     const subIndex = config.subscriptions.findIndex((s) => s.alias === p.sub.alias);
     const override = config.subscriptions[subIndex]?.quotas.find(
-      (q) => q.model === p.model && q.sku === p.sku && q.location === p.location,
+      (q) => (provisioned || q.model === p.model) && q.sku === p.sku && q.location === p.location,
     );
     const overrideValue = override ? (provisioned ? override.ptu : override.tpm) : undefined;
     const fallback = provisioned ? undefined : defaultQuotaTpm(p.sub.offer, p.model, p.sku);
+    const models = [...p.models].sort();
     const quota = overrideValue ?? fallback ?? null;
     const quotaSource = overrideValue !== undefined ? "override" : fallback !== undefined ? "default" : "unknown";
     const allocated = p.draws.reduce((s, d) => s + (provisioned ? d.capacity : d.capacity * 1000), 0);
@@ -412,6 +427,7 @@ function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[],
       subscription: p.sub,
       location: p.location,
       model: p.model,
+      models,
       sku: p.sku,
       unit,
       quota,

@@ -25,7 +25,7 @@ export interface RawBackend {
 }
 
 export interface RawQuota {
-  model: string;
+  model?: string;
   sku: string;
   location: string;
   tpm?: number;
