@@ -383,9 +383,10 @@ describe("text plan of a provisioned route with spillover and unknown quota", ()
     const at = lines.indexOf("Total usable throughput: 10,000 TPM");
     expect(lines.slice(at + 1)).toEqual([
       "",
-      "Warnings (2):",
+      "Warnings (3):",
       "  - aoai-gateway:backends[0].deployments[0]: provisioned deployment gpt-4o has no tpmPerPtu, so its throughput is not counted in TPM totals",
       "  - quota pool spoke/swedencentral/gpt-4o/GlobalStandard: quota unknown for offer MSDN; 10,000 TPM allocated is not checked (set aoai-gateway:subscriptions[1].quotas to check it)",
+      "  - monitoring on sku Consumption: dropped are the diagnostic setting to Log Analytics (GatewayLogs, GatewayLlmLogs), LLM message logging, the client 429 and 5xx rate alerts and the workbook's 429, latency and LLM-log panels; kept are Application Insights, token metrics, the member 429 and quota utilisation alerts and the workbook's token panels",
       "",
     ]);
   });
