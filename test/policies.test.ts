@@ -233,8 +233,19 @@ describe("createPolicyContext", () => {
     ]);
   });
 
-  it("leaves the token hooks off by default", () => {
-    expect([prod.tokenLimit.enabled, prod.tokenMetrics.enabled]).toEqual([false, false]);
+  it("leaves the token limit off and emits token metrics by default (monitoring is on by default)", () => {
+    expect([prod.tokenLimit.enabled, prod.anyTokenLimit, prod.tokenMetrics.enabled, prod.streamUsage]).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it("emits no token metric when monitoring is off (no Application Insights logger to send it to)", () => {
+    const raw = validRawConfig();
+    raw.monitoring = { enabled: false };
+    expect(createPolicyContext(fixtureTopology(raw)).tokenMetrics.enabled).toBe(false);
   });
 
   it("takes the token hooks from aoai-gateway:policies", () => {
@@ -483,10 +494,14 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     });
   });
 
-  it("leaves the token-limit and token-metric hooks out when the config does not enable them", () => {
+  it("has no token limit and one token metric with the stack's default config", () => {
     expect([all(root, "azure-openai-token-limit").length, all(root, "azure-openai-emit-token-metric").length]).toEqual([
-      0, 0,
+      0, 1,
     ]);
+  });
+
+  it("has no Entra ID token validation with the default clientAuth mode key", () => {
+    expect(all(root, "validate-azure-ad-token")).toEqual([]);
   });
 });
 
@@ -587,20 +602,20 @@ describe("token hooks enabled", () => {
   const xml = apiXml(fixtureTopology(raw));
   const inbound = section(xml, "inbound");
 
-  it("limits tokens per minute per subscription key", () => {
+  it("limits tokens per minute per caller (the aoai-consumer variable: subscription id or Entra client app)", () => {
     const limit = child(inbound, "azure-openai-token-limit");
     expect([
       limit.attrs["counter-key"],
       limit.attrs["tokens-per-minute"],
       limit.attrs["estimate-prompt-tokens"],
-    ]).toEqual(["@(context.Subscription.Id)", "5000", "false"]);
+    ]).toEqual(['@((string)context.Variables["aoai-consumer"])', "5000", "false"]);
   });
 
-  it("emits token metrics in the configured namespace with subscription and deployment dimensions", () => {
+  it("emits token metrics in the configured namespace with five dimensions (Microsoft's limit for custom dimensions)", () => {
     const metric = child(inbound, "azure-openai-emit-token-metric");
     expect([metric.attrs.namespace, metric.children.map((d) => d.attrs.name)]).toEqual([
       "team-ai",
-      ["API ID", "Subscription ID", "Deployment"],
+      ["Consumer", "Route", "Member", "Location", "Deployment type"],
     ]);
   });
 
