@@ -10,6 +10,9 @@ const config: ViteUserConfig = {
     reporters: ["default", "./test/summary-reporter.ts"],
     // One test spawns the real bin (tsx compiles the CLI on start), which takes a few seconds on a cold cache.
     testTimeout: 30_000,
+    // beforeAll hooks run the whole program under mocks for two stacks (with monitoring, issue #12, 41 and 74
+    // resources), which takes longer than the 10 s default while the other test files run in parallel.
+    hookTimeout: 60_000,
   },
 };
 

@@ -73,13 +73,13 @@ describe("aoai-gateway preview --json", () => {
     ]);
   });
 
-  it("registers 55 resources for prod: 42 Azure resources, 4 providers and 9 components", () => {
+  it("registers 74 resources for prod: 58 Azure resources (16 of them monitoring), 4 providers and 12 components", () => {
     expect([
       resources.length,
       resources.filter((x) => x.type.startsWith("azure-native:")).length,
       resources.filter((x) => x.type.startsWith("pulumi:providers:")).length,
       resources.filter((x) => !x.custom).length,
-    ]).toEqual([55, 42, 4, 9]);
+    ]).toEqual([74, 58, 4, 12]);
   });
 });
 
@@ -89,11 +89,13 @@ describe("aoai-gateway preview (text)", () => {
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");
     expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
-      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 22 resources",
-      "  swedencentral (22)",
-      "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 5 resources",
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 35 resources",
+      "  global (4)",
+      "  swedencentral (31)",
+      "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 6 resources",
       "  eastus2 (5)",
-      "27 resources under 2 providers, in 7 components.",
+      "  global (1)",
+      "41 resources under 2 providers, in 10 components.",
     ]);
   });
 

@@ -28,7 +28,7 @@ describe("providers", () => {
 
   it("gives every Azure resource an explicit provider (nothing lands in a default subscription)", () => {
     const azure = prod.resources.filter((r) => r.type.startsWith("azure-native:"));
-    expect(azure.length).toBe(42);
+    expect(azure.length).toBe(58);
     expect(azure.filter((r) => r.provider === null)).toEqual([]);
   });
 
