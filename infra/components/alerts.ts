@@ -107,7 +107,9 @@ export class Alerts extends pulumi.ComponentResource {
                 query,
                 timeAggregation: azure.monitor.TimeAggregation.Maximum,
                 metricMeasureColumn: column,
-                operator: azure.monitor.ConditionOperator.GreaterThan,
+                // Not azure.monitor.ConditionOperator: in this SDK that enum is another API's ("gt"), which
+                // scheduledQueryRules rejects; its operators are Equals, GreaterThan, ... (Operator's values).
+                operator: azure.monitor.Operator.GreaterThan,
                 threshold,
                 dimensions: by ? [{ name: by, operator: azure.monitor.DimensionOperator.Include, values: ["*"] }] : [],
                 failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
