@@ -234,11 +234,19 @@ describe("createPolicyContext", () => {
   });
 
   it("leaves the token limit off and emits token metrics by default (monitoring is on by default)", () => {
-    expect([prod.tokenLimit.enabled, prod.anyTokenLimit, prod.tokenMetrics.enabled, prod.streamUsage]).toEqual([
+    const ctx = createPolicyContext(fixtureTopology(validRawConfig()));
+    expect([ctx.tokenLimit.enabled, ctx.anyTokenLimit, ctx.tokenMetrics.enabled, ctx.streamUsage]).toEqual([
       false,
       false,
       true,
       true,
+    ]);
+  });
+
+  it("takes prod's per-team limits from aoai-gateway:consumers", () => {
+    expect(prod.consumerLimits).toEqual([
+      { name: "chat-app", tokensPerMinute: 300000, tokenQuota: null, tokenQuotaPeriod: null },
+      { name: "search-indexer", tokensPerMinute: null, tokenQuota: 500000000, tokenQuotaPeriod: "Monthly" },
     ]);
   });
 
@@ -494,10 +502,13 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     });
   });
 
-  it("has no token limit and one token metric with the stack's default config", () => {
+  it("has a token limit per team that sets one (prod: 2, dev: none) and one token metric", () => {
+    const teams = topology.consumers.filter((c) => c.tokensPerMinute !== undefined || c.tokenQuota !== undefined);
     expect([all(root, "azure-openai-token-limit").length, all(root, "azure-openai-emit-token-metric").length]).toEqual([
-      0, 1,
+      teams.length,
+      1,
     ]);
+    expect(teams.length).toBe(stack === "prod" ? 2 : 0);
   });
 
   it("has no Entra ID token validation with the default clientAuth mode key", () => {
