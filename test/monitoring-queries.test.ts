@@ -47,7 +47,7 @@ function undocumentedColumns(query: LogQuery): string[] {
     ...[...code.matchAll(/\b([A-Za-z_]\w*)\s*=(?!=)/g)].map((m) => m[1]),
     ...[...code.matchAll(/\b([A-Za-z_]\w*)\s*:\s*(?:string|real|long|int|datetime|dynamic|bool)\b/g)].map((m) => m[1]),
   ]);
-  const columns = new Set<string>(schema.tables[query.table].columns);
+  const columns = new Set<string>(query.tables.flatMap((t) => schema.tables[t].columns));
   // Not after a dot: `parse_url(BackendUrl).Host` reads a property of a value, not a column.
   const read = [...code.matchAll(/(?<![.\w])[A-Z_]\w*\b/g)].map((m) => m[0]);
   return [
@@ -65,6 +65,9 @@ function undocumentedColumns(query: LogQuery): string[] {
 
 const prod = stackTopology("prod");
 const dev = stackTopology("dev");
+const consumptionDev = stackTopology("dev", (raw) => {
+  raw.gateway = { ...(raw.gateway as object), sku: "Consumption", capacity: 0 };
+});
 
 describe("log schema data", () => {
   it("names its source and the date it was read, for every table", () => {
@@ -76,7 +79,7 @@ describe("log schema data", () => {
 
   it("catches a column the table does not have (the check can fail)", () => {
     const wrong: LogQuery = {
-      table: "ApiManagementGatewayLogs",
+      tables: ["ApiManagementGatewayLogs"],
       text: 'ApiManagementGatewayLogs\n| where StatusCode == 429 and ApiId == "x"\n| extend Share = 1',
     };
     expect(undocumentedColumns(wrong)).toEqual(["StatusCode"]);
@@ -92,61 +95,95 @@ describe.each([
   ["429s by member panel", member429Query()],
   ["latency panel", latencyQuery()],
   ["member share panel (prod)", memberShareQuery(prod)],
+  ["member share panel (Consumption)", memberShareQuery(consumptionDev)],
+  ["quota utilisation alert (Consumption)", quotaUtilisationQuery(consumptionDev) as LogQuery],
   ["LLM log panel", llmUsageQuery()],
 ])("%s", (_name, query) => {
   it("reads only documented columns of its table", () => {
     expect(undocumentedColumns(query)).toEqual([]);
   });
 
-  it("starts from the table it declares (or a let before it)", () => {
-    expect(query.text.includes(query.table)).toBe(true);
+  it("reads every table it declares", () => {
+    expect(query.tables.filter((t) => !query.text.includes(t))).toEqual([]);
   });
 });
 
 describe("quota utilisation query", () => {
-  it("lists each Standard pool with a known quota once per route, with the pool's quota in TPM (prod)", () => {
+  it("maps each member of a Standard pool with a known quota (account host, deployment) to its pool and quota (prod)", () => {
     const text = quotaUtilisationQuery(prod)?.text ?? "";
-    const rows = [...text.matchAll(/^ {2}"([^"]+)", "([^"]+)", "([^"]+)", "([^"]+)", ([\d.]+)/gm)].map((m) =>
-      m.slice(1),
-    );
+    const rows = [...text.matchAll(/^ {2}"([^"]+)", "([^"]+)", "([^"]+)", ([\d.]+)/gm)].map((m) => m.slice(1));
     // Quotas: the hub override, and the Default offer table in shared/docs/domain-facts.md for the others.
     expect(rows).toEqual([
       [
-        "prod-hub/swedencentral",
+        "contoso-ai-prod-hub-swedencentral-5c05ad82.openai.azure.com",
         "gpt-4.1-mini",
-        "GlobalStandard",
         "prod-hub/swedencentral/gpt-4.1-mini/GlobalStandard",
         "5000000.0",
       ],
-      ["prod-east/eastus2", "gpt-4o", "GlobalStandard", "prod-east/eastus2/gpt-4o/GlobalStandard", "450000.0"],
       [
-        "prod-east/eastus2",
+        "contoso-ai-prod-east-eastus2-d59bc2a1.openai.azure.com",
+        "gpt-4o",
+        "prod-east/eastus2/gpt-4o/GlobalStandard",
+        "450000.0",
+      ],
+      [
+        "contoso-ai-prod-east-eastus2-d59bc2a1.openai.azure.com",
         "gpt-4.1-mini",
-        "GlobalStandard",
         "prod-east/eastus2/gpt-4.1-mini/GlobalStandard",
         "5000000.0",
       ],
-      ["prod-west/westus3", "gpt-4o", "GlobalStandard", "prod-west/westus3/gpt-4o/GlobalStandard", "450000.0"],
       [
-        "prod-west/westus3",
+        "contoso-ai-prod-west-westus3-be76a640.openai.azure.com",
+        "gpt-4o",
+        "prod-west/westus3/gpt-4o/GlobalStandard",
+        "450000.0",
+      ],
+      [
+        "contoso-ai-prod-west-westus3-be76a640.openai.azure.com",
         "gpt-4.1-mini",
-        "GlobalStandard",
         "prod-west/westus3/gpt-4.1-mini/GlobalStandard",
         "5000000.0",
       ],
       [
-        "prod-eu/francecentral",
+        "contoso-ai-prod-eu-francecentral-e4b9176d.openai.azure.com",
         "gpt-4o",
-        "DataZoneStandard",
         "prod-eu/francecentral/gpt-4o/DataZoneStandard",
         "300000.0",
       ],
       [
-        "prod-eu/francecentral",
+        "contoso-ai-prod-eu-francecentral-e4b9176d.openai.azure.com",
         "gpt-4.1-mini",
-        "DataZoneStandard",
         "prod-eu/francecentral/gpt-4.1-mini/DataZoneStandard",
         "2000000.0",
+      ],
+    ]);
+  });
+
+  it("leaves out the provisioned pool (quota in PTUs)", () => {
+    expect(quotaUtilisationQuery(prod)?.text).not.toContain("ProvisionedManaged");
+  });
+
+  it("names members by the gateway log's backend host, so pool mode is covered too", () => {
+    expect(quotaUtilisationQuery(prod)?.tables).toEqual(["ApiManagementGatewayLlmLog", "ApiManagementGatewayLogs"]);
+  });
+
+  it("reads the token metric's Member dimension on Consumption (no resource logs there)", () => {
+    const consumption = stackTopology("dev", (raw) => {
+      raw.gateway = { ...(raw.gateway as object), sku: "Consumption", capacity: 0 };
+    });
+    const query = quotaUtilisationQuery(consumption) as LogQuery;
+    expect([
+      query.tables,
+      undocumentedColumns(query),
+      query.text.split("\n").filter((l) => l.startsWith('  "')),
+    ]).toEqual([
+      ["AppMetrics"],
+      [],
+      [
+        '  "aoai-dev-hub-swedencentral-gpt-4o", "dev-hub/swedencentral/gpt-4o/GlobalStandard", 450000.0,',
+        '  "aoai-dev-hub-swedencentral-gpt-4o-mini", "dev-hub/swedencentral/gpt-4o-mini/GlobalStandard", 2000000.0,',
+        '  "aoai-dev-spoke-eastus2-gpt-4o", "dev-spoke/eastus2/gpt-4o/GlobalStandard", 450000.0,',
+        '  "aoai-dev-spoke-eastus2-gpt-4o-mini", "dev-spoke/eastus2/gpt-4o-mini/GlobalStandard", 2000000.0',
       ],
     ]);
   });

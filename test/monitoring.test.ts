@@ -298,7 +298,7 @@ describe("alerts", () => {
     ]);
   });
 
-  it("watches quota through a log alert on the token metric, not a metric alert on a custom metric that does not exist yet at deploy time (MicrosoftDocs/azure-docs#16061, Azure/azure-cli#19907)", () => {
+  it("watches quota through a log alert, not a metric alert on the custom token metric, which does not exist yet at deploy time (MicrosoftDocs/azure-docs#16061, Azure/azure-cli#19907)", () => {
     const metricNames = ofType(prod, M.metricAlert).flatMap((a) =>
       (a.inputs.criteria as { allOf: { metricName: string }[] }).allOf.map((c) => c.metricName),
     );

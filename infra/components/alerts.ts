@@ -10,8 +10,10 @@
  *   group. Each 429 trips that member's circuit breaker with the default
  *   breaker (failureCount 1), and breaker state itself is not observable
  *   (MicrosoftDocs/azure-docs#119825), so this counts trips;
- * - quota pool utilisation: a log alert on the token metric (AppMetrics),
- *   peak tokens per minute per pool against the pool's quota.
+ * - quota pool utilisation: a log alert, peak tokens per minute per pool
+ *   against the pool's quota, from APIM's LLM log joined with the gateway
+ *   log (which names the member in pool mode too), or from the token metric
+ *   (AppMetrics) on Consumption.
  *
  * Log alert queries are in model/monitoring.ts and tested against the
  * documented table schemas.
@@ -139,8 +141,12 @@ export class Alerts extends pulumi.ComponentResource {
       );
     }
 
+    // The quota query reads the LLM log where the tier sends resource logs, else the token metric.
     const quota = quotaUtilisationQuery(topology);
-    if (quota && topology.policies.tokenMetrics.enabled) {
+    const tokensLogged = topology.gateway.tier.azureMonitorLogs
+      ? topology.monitoring.llmLogs.enabled
+      : topology.policies.tokenMetrics.enabled;
+    if (quota && tokensLogged) {
       logAlert(
         "quota-utilisation",
         `a quota pool used more than ${alerts.quotaUtilisationPercent}% of its tokens per minute`,

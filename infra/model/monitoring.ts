@@ -7,7 +7,7 @@
  */
 import { v5 as uuidv5 } from "uuid";
 import { API_ID } from "./names";
-import type { Topology } from "./topology";
+import type { RouteMember, Topology } from "./topology";
 
 /** Names of the monitoring resources; deterministic, so a second `pulumi up` renames nothing. */
 export interface MonitoringNames {
@@ -53,9 +53,9 @@ export const TOKEN_METRICS = {
   completion: "Completion Tokens",
 } as const;
 
-/** A log query and the table it reads; the tests check every column it names against the documented schema. */
+/** A log query and the tables it reads; the tests check every column it names against the documented schemas. */
 export interface LogQuery {
-  readonly table: LogTable;
+  readonly tables: readonly LogTable[];
   readonly text: string;
 }
 
@@ -68,7 +68,7 @@ const GATEWAY_REQUESTS = `ApiManagementGatewayLogs
 /** Share of client requests answered 429, percent, per evaluation window. */
 export function client429Query(): LogQuery {
   return {
-    table: "ApiManagementGatewayLogs",
+    tables: ["ApiManagementGatewayLogs"],
     text: `${GATEWAY_REQUESTS}
 | summarize Requests = count(), Throttled = countif(ResponseCode == 429)
 | extend ThrottledPercent = iff(Requests == 0, 0.0, 100.0 * Throttled / Requests)`,
@@ -78,61 +78,94 @@ export function client429Query(): LogQuery {
 /** Share of client requests answered 5xx, percent. */
 export function serverErrorQuery(): LogQuery {
   return {
-    table: "ApiManagementGatewayLogs",
+    tables: ["ApiManagementGatewayLogs"],
     text: `${GATEWAY_REQUESTS}
 | summarize Requests = count(), Failed = countif(ResponseCode >= 500)
 | extend FailedPercent = iff(Requests == 0, 0.0, 100.0 * Failed / Requests)`,
   };
 }
 
-/**
- * Peak tokens per minute in each Standard-family quota pool as a share of the
- * pool's quota, from the token metric's Location, Route and Deployment type
- * dimensions. Pools with an unknown quota, and provisioned pools (quota in
- * PTUs, not tokens), are left out. Null when no pool qualifies.
- */
-export function quotaUtilisationQuery(topology: Topology): LogQuery | null {
-  const rows: string[] = [];
-  for (const pool of topology.quotaPools) {
-    if (pool.unit !== "TPM" || pool.quota === null || pool.quota === 0) continue;
-    const location = `${pool.subscription.alias}/${pool.location}`;
-    const routes = new Set(
-      topology.routes
-        .flatMap((r) => r.members.map((m) => ({ r, m })))
+/** A Standard-family pool with a known quota in tokens, and the members that draw from it. */
+interface MeteredPool {
+  readonly name: string;
+  readonly quotaTpm: number;
+  readonly members: readonly RouteMember[];
+}
+
+function meteredPools(topology: Topology): MeteredPool[] {
+  return topology.quotaPools
+    .filter((pool) => pool.unit === "TPM" && pool.quota !== null && pool.quota > 0)
+    .map((pool) => ({
+      name: `${pool.subscription.alias}/${pool.location}/${pool.model}/${pool.sku}`,
+      quotaTpm: pool.quota ?? 0,
+      members: topology.routes
+        .flatMap((r) => r.members)
         .filter(
-          ({ m }) =>
+          (m) =>
             m.subscription.alias === pool.subscription.alias &&
             m.location === pool.location &&
             m.deployment.model === pool.model &&
             m.deployment.sku === pool.sku,
-        )
-        .map(({ r }) => r.name),
+        ),
+    }));
+}
+
+/**
+ * Peak tokens per minute in each Standard-family quota pool as a share of the
+ * pool's quota. Pools with an unknown quota, and provisioned pools (quota in
+ * PTUs, not tokens), are left out; null when no pool qualifies.
+ *
+ * Where the tier sends resource logs, the tokens come from APIM's LLM log and
+ * the member from the gateway log of the same request (the account host of
+ * BackendUrl, and the deployment): that names the member in pool mode too,
+ * whatever the token metric's dimensions say. A request's usage is counted
+ * once (max over its LLM log entries, which split large messages). Without
+ * resource logs (Consumption) it reads the token metric's dimensions.
+ */
+export function quotaUtilisationQuery(topology: Topology): LogQuery | null {
+  const pools = meteredPools(topology);
+  if (pools.length === 0) return null;
+  const tail = `| summarize TokensPerMinute = sum(Tokens) by Pool, QuotaTpm, bin(TimeGenerated, 1m)
+| summarize PeakTokensPerMinute = max(TokensPerMinute) by Pool, QuotaTpm
+| extend UtilisationPercent = 100.0 * PeakTokensPerMinute / QuotaTpm`;
+  if (topology.gateway.tier.azureMonitorLogs) {
+    const rows = pools.flatMap((pool) =>
+      pool.members.map(
+        (m) => `  "${new URL(m.accountEndpoint).host}", "${m.deployment.name}", "${pool.name}", ${pool.quotaTpm}.0`,
+      ),
     );
-    const name = `${pool.subscription.alias}/${pool.location}/${pool.model}/${pool.sku}`;
-    for (const route of [...routes].sort()) {
-      rows.push(`  "${location}", "${route}", "${pool.sku}", "${name}", ${pool.quota}.0`);
-    }
+    return {
+      tables: ["ApiManagementGatewayLlmLog", "ApiManagementGatewayLogs"],
+      text: `let Members = datatable(Host: string, Deployment: string, Pool: string, QuotaTpm: real) [
+${rows.join(",\n")}
+];
+ApiManagementGatewayLlmLog
+| summarize Tokens = max(TotalTokens), TimeGenerated = min(TimeGenerated) by CorrelationId, Deployment = DeploymentName
+| join kind=inner (${GATEWAY_REQUESTS.replace("\n", " ")} | project CorrelationId, Host = tostring(parse_url(BackendUrl).Host)) on CorrelationId
+| join kind=inner Members on Host, Deployment
+${tail}`,
+    };
   }
-  if (rows.length === 0) return null;
+  const rows = pools.flatMap((pool) =>
+    pool.members.map((m) => `  "${m.backendId}", "${pool.name}", ${pool.quotaTpm}.0`),
+  );
   return {
-    table: "AppMetrics",
-    text: `let Pools = datatable(Location: string, Route: string, DeploymentType: string, Pool: string, QuotaTpm: real) [
+    tables: ["AppMetrics"],
+    text: `let Members = datatable(Member: string, Pool: string, QuotaTpm: real) [
 ${rows.join(",\n")}
 ];
 AppMetrics
 | where Name == "${TOKEN_METRICS.total}"
-| extend Location = tostring(Properties["Location"]), Route = tostring(Properties["Route"]), DeploymentType = tostring(Properties["Deployment type"])
-| join kind=inner Pools on Location, Route, DeploymentType
-| summarize TokensPerMinute = sum(Sum) by Pool, QuotaTpm, bin(TimeGenerated, 1m)
-| summarize PeakTokensPerMinute = max(TokensPerMinute) by Pool, QuotaTpm
-| extend UtilisationPercent = 100.0 * PeakTokensPerMinute / QuotaTpm`,
+| extend Member = tostring(Properties["Member"]), Tokens = Sum
+| join kind=inner Members on Member
+${tail}`,
   };
 }
 
 /** Workbook panels: tokens per consumer and route over time. */
 export function tokensByConsumerQuery(): LogQuery {
   return {
-    table: "AppMetrics",
+    tables: ["AppMetrics"],
     text: `AppMetrics
 | where Name == "${TOKEN_METRICS.total}"
 | extend Consumer = tostring(Properties["Consumer"]), Route = tostring(Properties["Route"])
@@ -144,7 +177,7 @@ export function tokensByConsumerQuery(): LogQuery {
 /** 429s each member returned to the gateway (LLM-facing backend answer, before any failover). */
 export function member429Query(): LogQuery {
   return {
-    table: "ApiManagementGatewayLogs",
+    tables: ["ApiManagementGatewayLogs"],
     text: `${GATEWAY_REQUESTS}
 | where BackendResponseCode == 429
 | summarize Throttled = count() by Backend = strcat(BackendId, " ", tostring(parse_url(BackendUrl).Host)), bin(TimeGenerated, 5m)
@@ -155,7 +188,7 @@ export function member429Query(): LogQuery {
 /** Client-side latency percentiles of the gateway and of its backends. */
 export function latencyQuery(): LogQuery {
   return {
-    table: "ApiManagementGatewayLogs",
+    tables: ["ApiManagementGatewayLogs"],
     text: `${GATEWAY_REQUESTS}
 | summarize GatewayP50 = percentile(TotalTime, 50), GatewayP95 = percentile(TotalTime, 95), BackendP95 = percentile(BackendTime, 95) by bin(TimeGenerated, 5m)
 | render timechart`,
@@ -164,40 +197,62 @@ export function latencyQuery(): LogQuery {
 
 /**
  * Each member's share of its route's tokens against the share `plan` expects
- * while nothing is throttled. Members are named by the token metric's Member
- * dimension, so pool mode (where the policy cannot name the member) shows
- * "pool" for what the pool served.
+ * while nothing is throttled. Where the tier sends resource logs, the member
+ * of each request comes from the gateway log (account host of BackendUrl and
+ * deployment), so pool mode is covered; on Consumption from the token
+ * metric's Member dimension ("pool" when the policy could not name it).
  */
 export function memberShareQuery(topology: Topology): LogQuery {
-  const rows = topology.routes.flatMap((r) =>
-    r.members.map((m) => `  "${r.name}", "${m.backendId}", ${m.share.toFixed(4)}`),
-  );
+  const share = (m: RouteMember) => m.share.toFixed(4);
+  const tail = `| join kind=leftouter (Served | summarize RouteTokens = sum(Tokens) by Route) on Route
+| join kind=fullouter Planned on Route, Member
+| project Route = coalesce(Route, Route1), Member = coalesce(Member, Member1), ActualShare = round(todouble(Tokens) / todouble(RouteTokens), 4), PlannedShare
+| order by Route asc, Member asc`;
+  if (topology.gateway.tier.azureMonitorLogs) {
+    const rows = topology.routes.flatMap((r) =>
+      r.members.map(
+        (m) =>
+          `  "${new URL(m.accountEndpoint).host}", "${m.deployment.name}", "${r.name}", "${m.backendId}", ${share(m)}`,
+      ),
+    );
+    return {
+      tables: ["ApiManagementGatewayLlmLog", "ApiManagementGatewayLogs"],
+      text: `let Planned = datatable(Host: string, Deployment: string, Route: string, Member: string, PlannedShare: real) [
+${rows.join(",\n")}
+];
+let Served = ApiManagementGatewayLlmLog
+| summarize Tokens = max(TotalTokens) by CorrelationId, Deployment = DeploymentName
+| join kind=inner (${GATEWAY_REQUESTS.replace("\n", " ")} | project CorrelationId, Host = tostring(parse_url(BackendUrl).Host)) on CorrelationId
+| join kind=inner (Planned | project Host, Deployment, Route, Member) on Host, Deployment
+| project Route, Member, Tokens;
+Served
+| summarize Tokens = sum(Tokens) by Route, Member
+${tail}`,
+    };
+  }
+  const rows = topology.routes.flatMap((r) => r.members.map((m) => `  "${r.name}", "${m.backendId}", ${share(m)}`));
   return {
-    table: "AppMetrics",
+    tables: ["AppMetrics"],
     text: `let Planned = datatable(Route: string, Member: string, PlannedShare: real) [
 ${rows.join(",\n")}
 ];
-AppMetrics
+let Served = AppMetrics
 | where Name == "${TOKEN_METRICS.total}"
-| extend Route = tostring(Properties["Route"]), Member = tostring(Properties["Member"])
-| summarize Tokens = sum(Sum) by Route, Member
-| join kind=leftouter (AppMetrics
-    | where Name == "${TOKEN_METRICS.total}"
-    | extend Route = tostring(Properties["Route"])
-    | summarize RouteTokens = sum(Sum) by Route) on Route
-| join kind=fullouter Planned on Route, Member
-| project Route = coalesce(Route, Route1), Member = coalesce(Member, Member1), ActualShare = round(todouble(Tokens) / todouble(RouteTokens), 4), PlannedShare
-| order by Route asc, Member asc`,
+| project Route = tostring(Properties["Route"]), Member = tostring(Properties["Member"]), Tokens = Sum;
+Served
+| summarize Tokens = sum(Tokens) by Route, Member
+${tail}`,
   };
 }
 
 /** Token usage per deployment and model from APIM's LLM log (not on Consumption). */
 export function llmUsageQuery(): LogQuery {
   return {
-    table: "ApiManagementGatewayLlmLog",
+    tables: ["ApiManagementGatewayLlmLog"],
+    // One request can have several entries (large messages are split); count its usage once.
     text: `ApiManagementGatewayLlmLog
-| where SequenceNumber == 0
-| summarize Requests = count(), PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens), TotalTokens = sum(TotalTokens), Streamed = countif(IsStreamCompletion) by DeploymentName, ModelName
+| summarize PromptTokens = max(PromptTokens), CompletionTokens = max(CompletionTokens), TotalTokens = max(TotalTokens), Streamed = max(toint(IsStreamCompletion)) by CorrelationId, DeploymentName, ModelName
+| summarize Requests = count(), PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens), TotalTokens = sum(TotalTokens), Streamed = sum(Streamed) by DeploymentName, ModelName
 | order by TotalTokens desc`,
   };
 }
