@@ -260,3 +260,110 @@ describe.each([
     },
   );
 });
+
+const EMULATE = resolve(ROOT, "..", "shared", "tools", "apim-emulator", "apim-emulate");
+
+interface EmulatedRequest {
+  label: string;
+  status: number;
+  metrics?: { name: string; value: number; dimensions: Record<string, string> }[];
+}
+
+/**
+ * Runs the rendered policy in the shared emulator against one simulated
+ * account. Its Azure OpenAI sends a usage chunk in a stream only when the
+ * request has stream_options.include_usage (emulator README), as Azure does.
+ */
+function emulate(raw: RawConfigFixture, requests: Record<string, unknown>[]): EmulatedRequest[] {
+  const topology = buildTopology(validateConfig(raw));
+  const dir = mkdtempSync(join(scratch, "emulate-"));
+  const member = topology.routes[0].members[0];
+  const gateway = {
+    service: { name: topology.gateway.serviceName, region: topology.gateway.location },
+    api: {
+      id: "azure-openai",
+      path: "openai",
+      serviceUrl: "https://default-backend.example",
+      subscriptionRequired: true,
+      subscriptionKeyParameterNames: { header: "api-key", query: "subscription-key" },
+      operations: [{ id: "chat", method: "POST", urlTemplate: "/deployments/{deployment-id}/chat/completions" }],
+    },
+    backends: [{ id: member.backendId, type: "Single", url: `${member.accountEndpoint}openai` }],
+    subscriptions: [{ id: "app-team", name: "app-team", key: "key-app-team" }],
+  };
+  const scenario = {
+    start: "2025-06-01T12:00:00Z",
+    upstreams: [{ backend: member.backendId, deployment: "gpt-4o" }],
+    requests,
+  };
+  writeFileSync(join(dir, "api.xml"), renderPolicies(topology)[0].xml);
+  writeFileSync(join(dir, "gateway.json"), JSON.stringify(gateway));
+  writeFileSync(join(dir, "scenario.json"), JSON.stringify(scenario));
+  const out = execFileSync(
+    EMULATE,
+    [
+      "--policy",
+      join(dir, "api.xml"),
+      "--gateway",
+      join(dir, "gateway.json"),
+      "--scenario",
+      join(dir, "scenario.json"),
+      "--json",
+    ],
+    { encoding: "utf8" },
+  );
+  return (JSON.parse(out) as { requests: EmulatedRequest[] }).requests;
+}
+
+function chat(label: string, body: Record<string, unknown>): Record<string, unknown> {
+  return {
+    at: 0,
+    method: "POST",
+    path: "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+    headers: { "api-key": "key-app-team", "Content-Type": "application/json" },
+    body: { messages: [{ role: "user", content: "hi" }], ...body },
+    label,
+  };
+}
+
+describe.skipIf(!existsSync(EMULATE))("streamed chat completions in the emulator", () => {
+  const raw = validRawConfig();
+  raw.routing = { mode: "policy" };
+  const results = emulate(raw, [
+    chat("stream", { stream: true }),
+    chat("stream, client asked for no usage", { stream: true, stream_options: { include_usage: false } }),
+    chat("no stream", {}),
+  ]);
+  const total = (r: EmulatedRequest) => r.metrics?.find((m) => m.name === "Total Tokens");
+
+  it("counts a streamed request: the gateway asked for usage, so the token metric has a total", () => {
+    expect([results[0].status, (total(results[0])?.value ?? 0) > 0]).toEqual([200, true]);
+  });
+
+  it("counts a stream whose client set include_usage false", () => {
+    expect((total(results[1])?.value ?? 0) > 0).toBe(true);
+  });
+
+  it("counts a request that does not stream, with the caller and route as dimensions", () => {
+    expect([results[2].status, total(results[2])?.dimensions.Consumer, total(results[2])?.dimensions.Route]).toEqual([
+      200,
+      "app-team",
+      "gpt-4o",
+    ]);
+  });
+});
+
+describe.skipIf(!existsSync(EMULATE))("a team's token limit in the emulator", () => {
+  const raw = validRawConfig();
+  raw.routing = { mode: "policy" };
+  raw.consumers = [{ name: "app-team", tokensPerMinute: 100 }];
+  // Each simulated answer uses 58 tokens; the limit counts what responses report.
+  const results = emulate(
+    raw,
+    [0, 1, 2].map((at) => ({ ...chat(`t=${at}`, {}), at })),
+  );
+
+  it("answers 429 once the team's tokens in the last minute reach its tokensPerMinute", () => {
+    expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
+  });
+});
