@@ -83,6 +83,44 @@ describe("aoai-gateway preview --json", () => {
   });
 });
 
+describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
+  const monitoringTypes = (stack: string) => {
+    const r = cli("preview", "--stack", stack, "--json");
+    const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
+    const counts = new Map<string, number>();
+    for (const x of resources) {
+      if (
+        /:(operationalinsights|applicationinsights|monitor):|:apimanagement:(Logger|ApiDiagnostic|NamedValue)$/.test(
+          x.type,
+        )
+      ) {
+        counts.set(x.type, (counts.get(x.type) ?? 0) + 1);
+      }
+    }
+    return Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  };
+  const expected = (metricAlerts: number) => ({
+    "azure-native:apimanagement:ApiDiagnostic": 1,
+    "azure-native:apimanagement:Logger": 1,
+    "azure-native:apimanagement:NamedValue": 1,
+    "azure-native:applicationinsights:Component": 1,
+    "azure-native:applicationinsights:Workbook": 1,
+    "azure-native:monitor:ActionGroup": 1,
+    "azure-native:monitor:DiagnosticSetting": 1,
+    "azure-native:monitor:MetricAlert": metricAlerts,
+    "azure-native:monitor:ScheduledQueryRule": 3,
+    "azure-native:operationalinsights:Workspace": 1,
+  });
+
+  it("lists the monitoring resources and alerts of dev (one member-429 alert per account: 2)", () => {
+    expect(monitoringTypes("dev")).toEqual(expected(2));
+  });
+
+  it("lists the monitoring resources and alerts of prod (4 accounts)", () => {
+    expect(monitoringTypes("prod")).toEqual(expected(4));
+  });
+});
+
 describe("aoai-gateway preview (text)", () => {
   const r = cli("preview", "--stack", "dev");
 

@@ -5,7 +5,7 @@
  * with the expression checker (when ../shared is beside this checkout).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../infra/config/validate";
 import { buildTopology } from "../infra/model/topology";
 import { renderPolicies } from "../infra/policies/render";
+import { cli } from "./helpers/cli";
 import { type RawConfigFixture, configProblems, validRawConfig } from "./helpers/config-fixtures";
 
 const ROOT = resolve(__dirname, "..");
@@ -365,5 +366,20 @@ describe.skipIf(!existsSync(EMULATE))("a team's token limit in the emulator", ()
 
   it("answers 429 once the team's tokens in the last minute reach its tokensPerMinute", () => {
     expect(results.map((r) => r.status)).toEqual([200, 200, 429]);
+  });
+});
+
+describe("aoai-gateway render --stack prod (issue #12 done-when)", () => {
+  it("writes prod's two team token limits and the token metric, and the file passes the linter", async () => {
+    const out = join(scratch, "render-prod");
+    const r = await cli("render", "--stack", "prod", "--out", out);
+    const file = join(out, "api-azure-openai.xml");
+    const xml = readFileSync(file, "utf8");
+    expect([
+      r.code,
+      xml.match(/<azure-openai-token-limit /g)?.length,
+      xml.match(/<azure-openai-emit-token-metric /g)?.length,
+      existsSync(LINTER) ? execFileSync(LINTER, [file], { encoding: "utf8" }).includes(`${file}: valid`) : true,
+    ]).toEqual([0, 2, 1, true]);
   });
 });
