@@ -383,3 +383,33 @@ describe("aoai-gateway render --stack prod (issue #12 done-when)", () => {
     ]).toEqual([0, 2, 1, true]);
   });
 });
+
+describe("monitoring config", () => {
+  it("needs the workspace of an existing Application Insights", () => {
+    const raw = validRawConfig();
+    raw.monitoring = {
+      appInsightsId:
+        "/subscriptions/00000000-0000-0000-0000-00000000d001/resourceGroups/ops/providers/Microsoft.Insights/components/ai",
+    };
+    expect(configProblems(raw)).toEqual([
+      "aoai-gateway:monitoring.workspaceId: missing; required: the Log Analytics workspace of the existing Application Insights in monitoring.appInsightsId (alerts and the workbook query it)",
+    ]);
+  });
+
+  it("takes only email addresses and https webhooks for the action group", () => {
+    const raw = validRawConfig();
+    raw.monitoring = { alerts: { webhooks: ["http://x.example"], emails: ["nope"] } };
+    expect(configProblems(raw)).toEqual([
+      'aoai-gateway:monitoring.alerts.emails[0]: got "nope"; allowed: an email address',
+      'aoai-gateway:monitoring.alerts.webhooks[0]: got "http://x.example"; allowed: an https:// URL',
+    ]);
+  });
+
+  it("takes an existing workspace only as an ARM resource id", () => {
+    const raw = validRawConfig();
+    raw.monitoring = { workspaceId: "central" };
+    expect(configProblems(raw)).toEqual([
+      'aoai-gateway:monitoring.workspaceId: got "central"; allowed: the ARM resource id of an existing Microsoft.OperationalInsights/workspaces resource, e.g. /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>',
+    ]);
+  });
+});
