@@ -12,7 +12,8 @@ const config: ViteUserConfig = {
     globalSetup: ["./test/emulator/global-setup.ts"],
     // One test spawns the real bin (tsx compiles the CLI on start), which takes a few seconds on a cold cache.
     testTimeout: 30_000,
-    // Mock runs of the whole program in beforeAll grow with the stack; give them room on a busy 2-core machine.
+    // beforeAll hooks run the whole program under mocks for two stacks (with monitoring, issue #12, 41 and 74
+    // resources), which takes longer than the 10 s default while the other test files run in parallel.
     hookTimeout: 60_000,
   },
 };

@@ -3,11 +3,14 @@
  * topology -> resources. Thin on purpose: the logic lives in config/ and
  * model/ (pure) and in one component per concern (components/).
  */
+import { Alerts } from "./components/alerts";
 import { ApiGateway } from "./components/api-gateway";
 import { OpenAiFleet } from "./components/fleet";
 import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
 import { GatewayBackends } from "./components/gateway-backends";
+import { Monitoring } from "./components/monitoring";
+import { GatewayWorkbook } from "./components/workbook";
 import { poolId, routeEndpoint } from "./model/names";
 import { createPlan } from "./model/plan";
 import { renderPolicies } from "./policies/render";
@@ -35,6 +38,37 @@ const api = new GatewayApi("api", {
   policies: renderPolicies(topology),
   policyDependsOn: [...members.backends.values(), ...members.pools.values()],
 });
+
+// Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
+const monitoring = topology.monitoring.enabled
+  ? new Monitoring("monitoring", {
+      topology,
+      provider: gatewayProvider,
+      ...service,
+      serviceId: apim.serviceId,
+      apiName: api.apiName,
+      tags: topology.tags,
+    })
+  : undefined;
+if (monitoring && topology.monitoring.alerts.enabled) {
+  new Alerts("alerts", {
+    topology,
+    providers,
+    resourceGroupName: apim.resourceGroupName,
+    workspaceId: monitoring.workspaceId,
+    accounts: fleet.accounts,
+    tags: topology.tags,
+  });
+}
+const workbook = monitoring
+  ? new GatewayWorkbook("workbook", {
+      topology,
+      provider: gatewayProvider,
+      resourceGroupName: apim.resourceGroupName,
+      workspaceId: monitoring.workspaceId,
+      tags: topology.tags,
+    })
+  : undefined;
 
 /** The one endpoint clients use as their Azure OpenAI endpoint. */
 export const gatewayUrl = apim.gatewayUrl;
@@ -64,3 +98,7 @@ export const totalTpm = topology.totalTpm;
 export const routingMode = topology.routingMode;
 export const apimServiceName = apim.serviceName;
 export const gatewayPrincipalId = apim.principalId;
+/** Where telemetry goes (null when monitoring is off). */
+export const monitoringResources = monitoring
+  ? { workspaceId: monitoring.workspaceId, appInsightsId: monitoring.appInsightsId, workbookId: workbook?.workbookId }
+  : null;

@@ -73,13 +73,51 @@ describe("aoai-gateway preview --json", () => {
     ]);
   });
 
-  it("registers 80 resources for prod: 67 Azure resources, 4 providers and 9 components", () => {
+  it("registers 99 resources for prod: 83 Azure resources (16 of them monitoring), 4 providers and 12 components", () => {
     expect([
       resources.length,
       resources.filter((x) => x.type.startsWith("azure-native:")).length,
       resources.filter((x) => x.type.startsWith("pulumi:providers:")).length,
       resources.filter((x) => !x.custom).length,
-    ]).toEqual([80, 67, 4, 9]);
+    ]).toEqual([99, 83, 4, 12]);
+  });
+});
+
+describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
+  const monitoringTypes = (stack: string) => {
+    const r = cli("preview", "--stack", stack, "--json");
+    const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
+    const counts = new Map<string, number>();
+    for (const x of resources) {
+      if (
+        /:(operationalinsights|applicationinsights|monitor):|:apimanagement:(Logger|ApiDiagnostic|NamedValue)$/.test(
+          x.type,
+        )
+      ) {
+        counts.set(x.type, (counts.get(x.type) ?? 0) + 1);
+      }
+    }
+    return Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  };
+  const expected = (metricAlerts: number) => ({
+    "azure-native:apimanagement:ApiDiagnostic": 1,
+    "azure-native:apimanagement:Logger": 1,
+    "azure-native:apimanagement:NamedValue": 1,
+    "azure-native:applicationinsights:Component": 1,
+    "azure-native:applicationinsights:Workbook": 1,
+    "azure-native:monitor:ActionGroup": 1,
+    "azure-native:monitor:DiagnosticSetting": 1,
+    "azure-native:monitor:MetricAlert": metricAlerts,
+    "azure-native:monitor:ScheduledQueryRule": 3,
+    "azure-native:operationalinsights:Workspace": 1,
+  });
+
+  it("lists the monitoring resources and alerts of dev (one member-429 alert per account: 2)", () => {
+    expect(monitoringTypes("dev")).toEqual(expected(2));
+  });
+
+  it("lists the monitoring resources and alerts of prod (4 accounts)", () => {
+    expect(monitoringTypes("prod")).toEqual(expected(4));
   });
 });
 
@@ -89,11 +127,13 @@ describe("aoai-gateway preview (text)", () => {
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");
     expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
-      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 47 resources",
-      "  swedencentral (47)",
-      "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 5 resources",
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 60 resources",
+      "  global (4)",
+      "  swedencentral (56)",
+      "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 6 resources",
       "  eastus2 (5)",
-      "52 resources under 2 providers, in 7 components.",
+      "  global (1)",
+      "66 resources under 2 providers, in 10 components.",
     ]);
   });
 

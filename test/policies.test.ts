@@ -270,8 +270,27 @@ describe("createPolicyContext", () => {
     ]);
   });
 
-  it("leaves the token hooks off by default", () => {
-    expect([prod.tokenLimit.enabled, prod.tokenMetrics.enabled]).toEqual([false, false]);
+  it("leaves the token limit off and emits token metrics by default (monitoring is on by default)", () => {
+    const ctx = createPolicyContext(fixtureTopology(validRawConfig()));
+    expect([ctx.tokenLimit.enabled, ctx.anyTokenLimit, ctx.tokenMetrics.enabled, ctx.streamUsage]).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it("takes prod's per-team limits from aoai-gateway:consumers", () => {
+    expect(prod.consumerLimits).toEqual([
+      { name: "chat-app", tokensPerMinute: 300000, tokenQuota: null, tokenQuotaPeriod: null },
+      { name: "search-indexer", tokensPerMinute: null, tokenQuota: 500000000, tokenQuotaPeriod: "Monthly" },
+    ]);
+  });
+
+  it("emits no token metric when monitoring is off (no Application Insights logger to send it to)", () => {
+    const raw = validRawConfig();
+    raw.monitoring = { enabled: false };
+    expect(createPolicyContext(fixtureTopology(raw)).tokenMetrics.enabled).toBe(false);
   });
 
   it("takes the token hooks from aoai-gateway:policies", () => {
@@ -526,10 +545,17 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     });
   });
 
-  it("leaves the token-limit and token-metric hooks out when the config does not enable them", () => {
+  it("has a token limit per team that sets one (prod: 2, dev: none) and one token metric", () => {
+    const teams = topology.consumers.filter((c) => c.tokensPerMinute !== undefined || c.tokenQuota !== undefined);
     expect([all(root, "azure-openai-token-limit").length, all(root, "azure-openai-emit-token-metric").length]).toEqual([
-      0, 0,
+      teams.length,
+      1,
     ]);
+    expect(teams.length).toBe(stack === "prod" ? 2 : 0);
+  });
+
+  it("has no Entra ID token validation with the default clientAuth mode key", () => {
+    expect(all(root, "validate-azure-ad-token")).toEqual([]);
   });
 });
 
@@ -667,20 +693,20 @@ describe("token hooks enabled", () => {
   const xml = apiXml(fixtureTopology(raw));
   const inbound = section(xml, "inbound");
 
-  it("limits tokens per minute per subscription key", () => {
+  it("limits tokens per minute per caller (the aoai-consumer variable: subscription id or Entra client app)", () => {
     const limit = child(inbound, "azure-openai-token-limit");
     expect([
       limit.attrs["counter-key"],
       limit.attrs["tokens-per-minute"],
       limit.attrs["estimate-prompt-tokens"],
-    ]).toEqual(["@(context.Subscription.Id)", "5000", "false"]);
+    ]).toEqual(['@((string)context.Variables["aoai-consumer"])', "5000", "false"]);
   });
 
-  it("emits token metrics in the configured namespace with subscription and deployment dimensions", () => {
+  it("emits token metrics in the configured namespace with five dimensions (Microsoft's limit for custom dimensions)", () => {
     const metric = child(inbound, "azure-openai-emit-token-metric");
     expect([metric.attrs.namespace, metric.children.map((d) => d.attrs.name)]).toEqual([
       "team-ai",
-      ["API ID", "Subscription ID", "Deployment"],
+      ["Consumer", "Route", "Member", "Location", "Deployment type"],
     ]);
   });
 

@@ -74,6 +74,15 @@ const NAME_INPUT: Record<string, string> = {
   "azure-native:apimanagement:Subscription": "sid",
   "azure-native:apimanagement:NamedValue": "namedValueId",
   "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+  "azure-native:operationalinsights:Workspace": "workspaceName",
+  "azure-native:applicationinsights:Component": "resourceName",
+  "azure-native:apimanagement:Logger": "loggerId",
+  "azure-native:apimanagement:ApiDiagnostic": "diagnosticId",
+  "azure-native:monitor:DiagnosticSetting": "name",
+  "azure-native:monitor:ActionGroup": "actionGroupName",
+  "azure-native:monitor:ScheduledQueryRule": "ruleName",
+  "azure-native:monitor:MetricAlert": "ruleName",
+  "azure-native:applicationinsights:Workbook": "resourceName",
 };
 
 /** The Azure name of a recorded resource (account name, APIM service name, backend id, ...), or null when it has none of its own. */
@@ -108,6 +117,18 @@ function armId(type: string, inputs: Record<string, unknown>, name: string, subs
       return `${apim}/subscriptions/${name}`;
     case "azure-native:authorization:RoleAssignment":
       return `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+    case "azure-native:operationalinsights:Workspace":
+      return `${rg}/providers/Microsoft.OperationalInsights/workspaces/${name}`;
+    case "azure-native:applicationinsights:Component":
+      return `${rg}/providers/Microsoft.Insights/components/${name}`;
+    case "azure-native:apimanagement:NamedValue":
+      return `${apim}/namedValues/${name}`;
+    case "azure-native:apimanagement:Logger":
+      return `${apim}/loggers/${name}`;
+    case "azure-native:monitor:ActionGroup":
+      return `${rg}/providers/Microsoft.Insights/actionGroups/${name}`;
+    case "azure-native:applicationinsights:Workbook":
+      return `${rg}/providers/Microsoft.Insights/workbooks/${name}`;
     default:
       return `${type}/${name}`;
   }
@@ -120,6 +141,10 @@ function computedState(type: string, name: string): Record<string, unknown> {
     case "azure-native:apimanagement:ApiManagementService":
     case "azure-native:resources:Resource":
       return { identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" } };
+    case "azure-native:applicationinsights:Component":
+      return {
+        connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,
+      };
     default:
       return {};
   }
@@ -168,7 +193,8 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
         const nameInput = NAME_INPUT[args.type];
         const azureName =
           nameInput && typeof resourceInputs[nameInput] === "string" ? resourceInputs[nameInput] : args.name;
-        const id = armId(args.type, resourceInputs, azureName, subscriptionId);
+        // A read of an existing resource (Resource.get) keeps the id it was read by.
+        const id = args.id || armId(args.type, resourceInputs, azureName, subscriptionId);
         return { id, state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName) } };
       },
       call(args) {

@@ -59,7 +59,8 @@ export class GatewayApi extends pulumi.ComponentResource {
         path: API_PATH,
         protocols: [azure.apimanagement.Protocol.Https],
         apiType: azure.apimanagement.ApiType.Http,
-        subscriptionRequired: true,
+        // entra-only clients send a token and no key (issue #12); the policy validates the token.
+        subscriptionRequired: topology.clientAuth.mode !== "entra-only",
         subscriptionKeyParameterNames: { header: "api-key", query: "subscription-key" },
       },
       child,

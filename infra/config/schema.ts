@@ -69,6 +69,11 @@ export interface TierInfo {
   readonly maxBackends: number | null;
   /** Largest policy document the tier accepts, in bytes. */
   readonly maxPolicyDocumentBytes: number;
+  /**
+   * Whether this project sends the tier's resource logs (GatewayLogs, GatewayLlmLogs) to Log Analytics and
+   * turns on LLM message logging. False for Consumption: see the data file's $comment (issue #12).
+   */
+  readonly azureMonitorLogs: boolean;
 }
 
 /**
@@ -237,11 +242,20 @@ export const CircuitBreakerSchema = strictObject({
 });
 
 /** A consumer team: one APIM subscription (its own key) to the gateway's product. */
+export const TOKEN_QUOTA_PERIODS = ["Hourly", "Daily", "Weekly", "Monthly", "Yearly"] as const;
+export type TokenQuotaPeriod = (typeof TOKEN_QUOTA_PERIODS)[number];
+
 export const ConsumerSchema = strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,49}$/, {
     error: "allowed: 1-50 chars, lowercase letters, digits and hyphens, starting with a letter",
   }),
   displayName: z.string().min(1).max(100).optional(),
+  /** This team's tokens per minute (llm-token-limit keyed by its subscription); over it the client gets 429. Default: none (policies.tokenLimit applies when enabled). */
+  tokensPerMinute: positiveInt().optional(),
+  /** This team's token quota per `tokenQuotaPeriod`; over it the client gets 403. Default: none. */
+  tokenQuota: positiveInt().optional(),
+  /** Period of `tokenQuota`; required with it. */
+  tokenQuotaPeriod: z.enum(TOKEN_QUOTA_PERIODS).optional(),
 });
 
 /** Optional policy features, off by default (hooks for later capabilities). */
@@ -252,13 +266,112 @@ export const PoliciesSchema = strictObject({
     tokensPerMinute: z.number().int().positive().default(100000),
   }).default({ enabled: false, tokensPerMinute: 100000 }),
   tokenMetrics: strictObject({
-    enabled: z.boolean().default(false),
+    /** Emit token metrics (needs monitoring.enabled, which creates the Application Insights logger). Default true. */
+    enabled: z.boolean().default(true),
     /** Application Insights custom metric namespace. Default aoai-gateway. */
     namespace: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/)
       .default("aoai-gateway"),
-  }).default({ enabled: false, namespace: "aoai-gateway" }),
+  }).default({ enabled: true, namespace: "aoai-gateway" }),
+});
+
+const armId = (provider: string, example: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/${provider}/[^/]+$`, "i"), {
+      error: `allowed: the ARM resource id of an existing ${provider} resource, e.g. ${example}`,
+    });
+
+/** Alert thresholds (issue #12); each alert evaluates over `windowMinutes`. */
+export const AlertsSchema = strictObject({
+  /** Deploy the alert rules. Default true. */
+  enabled: z.boolean().default(true),
+  /** Addresses the action group emails. Default: none. */
+  emails: z.array(z.email({ error: "allowed: an email address" })).default([]),
+  /** HTTPS endpoints the action group posts to (common alert schema). Default: none. */
+  webhooks: z.array(z.url({ protocol: /^https$/, error: "allowed: an https:// URL" })).default([]),
+  /** Window (and frequency) of every alert, minutes: 5, 15, 30 or 60. Default 5. */
+  windowMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(5),
+  /** Share of client requests answered 429, percent. Default 5. */
+  client429Percent: z.number().min(0).max(100).default(5),
+  /** 429s one member returns to the gateway within the window (each can trip its breaker). Default 10. */
+  member429Count: positiveInt().default(10),
+  /** Share of client requests answered 5xx, percent. Default 5. */
+  serverErrorPercent: z.number().min(0).max(100).default(5),
+  /** Tokens used per minute in a quota pool as a share of the pool's quota, percent. Default 80. */
+  quotaUtilisationPercent: z.number().min(1).max(100).default(80),
+});
+
+export const LlmLogsSchema = strictObject({
+  /** Log token usage per request to ApiManagementGatewayLlmLog (not on Consumption). Default true. */
+  enabled: z.boolean().default(true),
+  /** Also log prompts (request messages). Default false: prompts may hold personal data. */
+  logPrompts: z.boolean().default(false),
+  /** Also log completions (response messages). Default false. */
+  logCompletions: z.boolean().default(false),
+  /** Largest message logged in one entry, bytes (APIM allows up to 262144). Default 32768. */
+  maxMessageBytes: z.number().int().min(1).max(262144).default(32768),
+});
+
+/** Telemetry deployed with the stack (issue #12). On by default. */
+export const MonitoringSchema = strictObject({
+  /** Deploy monitoring. Default true. */
+  enabled: z.boolean().default(true),
+  /** Existing Log Analytics workspace to use instead of creating one. */
+  workspaceId: armId(
+    "Microsoft.OperationalInsights/workspaces",
+    "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>",
+  ).optional(),
+  /** Existing workspace-based Application Insights to use instead of creating one (needs workspaceId). */
+  appInsightsId: armId(
+    "Microsoft.Insights/components",
+    "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/components/<name>",
+  ).optional(),
+  /** Retention of a created workspace, days (30-730). Default 30. */
+  retentionDays: z.number().int().min(30).max(730).default(30),
+  /** Share of requests the Application Insights diagnostic samples, percent. Default 100. */
+  samplingPercentage: z.number().min(0).max(100).default(100),
+  llmLogs: LlmLogsSchema.default({ enabled: true, logPrompts: false, logCompletions: false, maxMessageBytes: 32768 }),
+  alerts: AlertsSchema.default({
+    enabled: true,
+    emails: [],
+    webhooks: [],
+    windowMinutes: 5,
+    client429Percent: 5,
+    member429Count: 10,
+    serverErrorPercent: 5,
+    quotaUtilisationPercent: 80,
+  }),
+});
+
+export const CLIENT_AUTH_MODES = ["key", "key-and-entra", "entra-only"] as const;
+export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];
+
+/** How clients authenticate to the gateway (issue #12). */
+export const ClientAuthSchema = strictObject({
+  /** key: subscription key only; key-and-entra: both; entra-only: an Entra ID token, no key. Default key. */
+  mode: z.enum(CLIENT_AUTH_MODES).default("key"),
+  /** Entra ID tenant that issues client tokens. Required unless mode is key. */
+  tenantId: z.guid({ error: "allowed: a tenant GUID like 00000000-0000-0000-0000-000000000000" }).optional(),
+  /** Accepted token audiences (the gateway app registration's Application ID URI or client id). */
+  audiences: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9:/._-]{0,199}$/, { error: "allowed: an app id URI (api://...) or a client id" }),
+    )
+    .default([]),
+  /** Client application (app) ids allowed to call. */
+  clientAppIds: z.array(z.guid({ error: "allowed: an application (client) id GUID" })).default([]),
+  /** App roles a token must carry one of (roles claim). */
+  roles: z
+    .array(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/, {
+        error: "allowed: an app role value: letters, digits, '.', '_' and '-'",
+      }),
+    )
+    .default([]),
 });
 
 export const RootSchema = strictObject({
@@ -276,8 +389,25 @@ export const RootSchema = strictObject({
   consumers: z.array(ConsumerSchema).default([]),
   policies: PoliciesSchema.default({
     tokenLimit: { enabled: false, tokensPerMinute: 100000 },
-    tokenMetrics: { enabled: false, namespace: "aoai-gateway" },
+    tokenMetrics: { enabled: true, namespace: "aoai-gateway" },
   }),
+  monitoring: MonitoringSchema.default({
+    enabled: true,
+    retentionDays: 30,
+    samplingPercentage: 100,
+    llmLogs: { enabled: true, logPrompts: false, logCompletions: false, maxMessageBytes: 32768 },
+    alerts: {
+      enabled: true,
+      emails: [],
+      webhooks: [],
+      windowMinutes: 5,
+      client429Percent: 5,
+      member429Count: 10,
+      serverErrorPercent: 5,
+      quotaUtilisationPercent: 80,
+    },
+  }),
+  clientAuth: ClientAuthSchema.default({ mode: "key", audiences: [], clientAppIds: [], roles: [] }),
   tags: tags.default({}),
   modelCatalog: z.array(CatalogEntrySchema).default([]),
 });
@@ -293,3 +423,6 @@ export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
 export type ConsumerConfig = z.output<typeof ConsumerSchema>;
 export type PoliciesConfig = z.output<typeof PoliciesSchema>;
 export type CatalogEntry = z.output<typeof CatalogEntrySchema>;
+export type MonitoringConfig = z.output<typeof MonitoringSchema>;
+export type AlertsConfig = z.output<typeof AlertsSchema>;
+export type ClientAuthConfig = z.output<typeof ClientAuthSchema>;

@@ -480,17 +480,103 @@ function crossFieldProblems(raw: unknown): Problem[] {
   problems.push(...weightProblems(root));
   // Consumers: one APIM subscription each, so names must be unique.
   const consumerAt = new Map<string, number>();
+  const clientAuthMode = asRecord(root.clientAuth).mode;
   asArray(root.consumers).forEach((c, i) => {
-    const name = asRecord(c).name;
-    if (typeof name !== "string") return;
-    const prev = seenAt(consumerAt, name, i);
-    if (prev !== undefined) {
+    const consumer = asRecord(c);
+    const name = consumer.name;
+    if (typeof name === "string") {
+      const prev = seenAt(consumerAt, name, i);
+      if (prev !== undefined) {
+        problems.push({
+          path: ["consumers", i, "name"],
+          text: `got ${show(name)}; allowed: a name not used before (already at ${keyPath(["consumers", prev])})`,
+        });
+      }
+    }
+    problems.push(
+      ...consumerLimitProblems(
+        consumer,
+        i,
+        tier && sku ? { sku, tokenLimitPolicy: tier.tokenLimitPolicy } : undefined,
+        clientAuthMode,
+      ),
+    );
+  });
+  problems.push(...clientAuthProblems(asRecord(root.clientAuth)));
+  const monitoring = asRecord(root.monitoring);
+  if (typeof monitoring.appInsightsId === "string" && monitoring.workspaceId === undefined) {
+    problems.push({
+      path: ["monitoring", "workspaceId"],
+      text: "missing; required: the Log Analytics workspace of the existing Application Insights in monitoring.appInsightsId (alerts and the workbook query it)",
+    });
+  }
+  return problems;
+}
+
+const LIMIT_KEYS = ["tokensPerMinute", "tokenQuota", "tokenQuotaPeriod"] as const;
+
+/** Per-team token limits (issue #12): only on tiers with the token-limit policy, quota and period together, and only when a key identifies the team. */
+function consumerLimitProblems(
+  consumer: Record<string, unknown>,
+  i: number,
+  tier: { sku: string; tokenLimitPolicy: boolean } | undefined,
+  clientAuthMode: unknown,
+): Problem[] {
+  const problems: Problem[] = [];
+  const set = LIMIT_KEYS.filter((k) => consumer[k] !== undefined);
+  if (tier && !tier.tokenLimitPolicy) {
+    for (const key of set) {
       problems.push({
-        path: ["consumers", i, "name"],
-        text: `got ${show(name)}; allowed: a name not used before (already at ${keyPath(["consumers", prev])})`,
+        path: ["consumers", i, key],
+        text: `got ${show(consumer[key])}; allowed: nothing for sku ${tier.sku} (llm-token-limit is not available in that tier)`,
       });
     }
-  });
+    return problems;
+  }
+  if (consumer.tokenQuota !== undefined && consumer.tokenQuotaPeriod === undefined) {
+    problems.push({
+      path: ["consumers", i, "tokenQuotaPeriod"],
+      text: "missing; required with tokenQuota: one of Hourly, Daily, Weekly, Monthly, Yearly",
+    });
+  }
+  if (consumer.tokenQuotaPeriod !== undefined && consumer.tokenQuota === undefined) {
+    problems.push({
+      path: ["consumers", i, "tokenQuota"],
+      text: `missing; required with tokenQuotaPeriod ${show(consumer.tokenQuotaPeriod)}: a positive integer`,
+    });
+  }
+  if (clientAuthMode === "entra-only" && set.length > 0) {
+    problems.push({
+      path: ["consumers", i, set[0]],
+      text: `got ${show(consumer[set[0]])}; allowed: nothing when clientAuth.mode is entra-only (limits are keyed by the team's subscription key, which entra-only callers do not send)`,
+    });
+  }
+  return problems;
+}
+
+/** Entra ID client auth needs a tenant, an audience and a restriction to some apps or roles (any app in the tenant would do otherwise). */
+function clientAuthProblems(auth: Record<string, unknown>): Problem[] {
+  if (auth.mode !== "key-and-entra" && auth.mode !== "entra-only") return [];
+  const problems: Problem[] = [];
+  const mode = String(auth.mode);
+  if (auth.tenantId === undefined) {
+    problems.push({
+      path: ["clientAuth", "tenantId"],
+      text: `missing; required for mode ${mode}: the Entra ID tenant GUID`,
+    });
+  }
+  if (asArray(auth.audiences).length === 0) {
+    problems.push({
+      path: ["clientAuth", "audiences"],
+      text: `got ${show(auth.audiences)}; allowed: at least one audience for mode ${mode} (the gateway app registration's Application ID URI, e.g. api://contoso-ai-gateway)`,
+    });
+  }
+  if (asArray(auth.clientAppIds).length === 0 && asArray(auth.roles).length === 0) {
+    problems.push({
+      path: ["clientAuth"],
+      text: `got no clientAppIds and no roles; allowed: at least one of them for mode ${mode} (otherwise any app in the tenant could call)`,
+    });
+  }
   return problems;
 }
 

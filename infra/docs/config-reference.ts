@@ -111,7 +111,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     meaning: "per-key TPM limit (`azure-openai-token-limit`); not on Consumption",
   },
   "policies.tokenLimit.tokensPerMinute": { meaning: "the limit per subscription key" },
-  "policies.tokenMetrics.enabled": { meaning: "emit token metrics (`azure-openai-emit-token-metric`)" },
+  "policies.tokenMetrics.enabled": {
+    meaning:
+      "emit token metrics (`azure-openai-emit-token-metric`); needs `monitoring.enabled` ([operations](operations.md))",
+  },
   "policies.tokenMetrics.namespace": { meaning: "Application Insights metric namespace" },
   tags: { meaning: "tags on every resource group, account and the APIM service" },
   "modelCatalog[].model": {
@@ -129,6 +132,52 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     default: "the file's value, else 1",
     meaning: "provisioned types: step above the minimum in PTUs",
   },
+  "consumers[].tokensPerMinute": {
+    meaning:
+      "this team's tokens per minute (429 over it); not on Consumption ([operations](operations.md#per-team-token-limits))",
+  },
+  "consumers[].tokenQuota": { meaning: "this team's tokens per `tokenQuotaPeriod` (403 over it); not on Consumption" },
+  "consumers[].tokenQuotaPeriod": {
+    meaning: "`Hourly`, `Daily`, `Weekly`, `Monthly`, `Yearly`",
+    required: "with `tokenQuota`",
+  },
+  "monitoring.enabled": {
+    meaning:
+      "deploy Log Analytics, Application Insights, APIM logger and diagnostics, alerts and the workbook ([operations](operations.md))",
+  },
+  "monitoring.workspaceId": { meaning: "existing Log Analytics workspace", type: "ARM id", default: "created" },
+  "monitoring.appInsightsId": {
+    meaning: "existing workspace-based Application Insights (needs `workspaceId`)",
+    type: "ARM id",
+    default: "created",
+  },
+  "monitoring.retentionDays": { meaning: "retention of a created workspace, 30-730 days" },
+  "monitoring.samplingPercentage": { meaning: "share of requests the Application Insights diagnostic samples" },
+  "monitoring.llmLogs.enabled": {
+    meaning: "token usage per request to `ApiManagementGatewayLlmLog` (not on Consumption)",
+  },
+  "monitoring.llmLogs.logPrompts": { meaning: "also log prompts" },
+  "monitoring.llmLogs.logCompletions": { meaning: "also log completions" },
+  "monitoring.llmLogs.maxMessageBytes": { meaning: "largest message logged in one entry, 1-262144" },
+  "monitoring.alerts.enabled": { meaning: "deploy the alert rules and the action group" },
+  "monitoring.alerts.emails": { meaning: "email addresses the action group notifies" },
+  "monitoring.alerts.webhooks": { meaning: "https URLs the action group posts to (common alert schema)" },
+  "monitoring.alerts.windowMinutes": { meaning: "window and frequency of every alert: 5, 15, 30 or 60" },
+  "monitoring.alerts.client429Percent": { meaning: "alert when more than this % of client requests get 429" },
+  "monitoring.alerts.member429Count": {
+    meaning: "alert when one deployment answers more 429s than this in the window",
+  },
+  "monitoring.alerts.serverErrorPercent": { meaning: "alert when more than this % of client requests get 5xx" },
+  "monitoring.alerts.quotaUtilisationPercent": {
+    meaning: "alert when a quota pool's peak tokens per minute pass this % of its quota",
+  },
+  "clientAuth.mode": {
+    meaning: "`key`, `key-and-entra`, `entra-only` ([operations](operations.md#entra-id-for-clients))",
+  },
+  "clientAuth.tenantId": { meaning: "Entra ID tenant of client tokens", required: "unless `key`", type: "GUID" },
+  "clientAuth.audiences": { meaning: "accepted audiences, e.g. `api://contoso-ai-gateway`", required: "unless `key`" },
+  "clientAuth.clientAppIds": { meaning: "client app ids allowed to call (this and/or `roles`)" },
+  "clientAuth.roles": { meaning: "app roles of which a token must carry one" },
 };
 
 /** One leaf key of the schema, with what the schema says about it. */

@@ -9,7 +9,9 @@
  */
 import {
   type CircuitBreakerConfig,
+  type ClientAuthConfig,
   type ConsumerConfig,
+  type MonitoringConfig,
   type DeploymentType,
   type Offer,
   type PoliciesConfig,
@@ -153,6 +155,10 @@ export interface Topology {
   readonly circuitBreaker: CircuitBreakerConfig;
   readonly consumers: readonly ConsumerConfig[];
   readonly policies: PoliciesConfig;
+  /** Telemetry, alerts and the workbook (issue #12); `monitoring.enabled` false deploys none of it. */
+  readonly monitoring: MonitoringConfig;
+  /** How clients authenticate (issue #12). */
+  readonly clientAuth: ClientAuthConfig;
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
   readonly warnings: readonly string[];
@@ -284,6 +290,7 @@ export function buildTopology(config: ValidConfig): Topology {
   const quotaPools = buildQuotaPools(config, accounts, warnings);
 
   const tier = TIERS[config.gateway.sku];
+  warnings.push(...monitoringWarnings(config, tier));
   const gatewaySub = sub(config.gateway.subscription);
   const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
@@ -310,9 +317,31 @@ export function buildTopology(config: ValidConfig): Topology {
     circuitBreaker: config.circuitBreaker,
     consumers: config.consumers,
     policies: config.policies,
+    monitoring: config.monitoring,
+    clientAuth: config.clientAuth,
     totalTpm: routes.reduce((sum, r) => sum + r.usableTpm, 0),
     warnings,
   };
+}
+
+/** What the stack's tier or config leaves out of monitoring, said in `plan` (issue #12). */
+function monitoringWarnings(config: ValidConfig, tier: TierInfo): string[] {
+  const warnings: string[] = [];
+  const { monitoring, policies } = config;
+  if (!monitoring.enabled) {
+    if (policies.tokenMetrics.enabled) {
+      warnings.push(
+        `${keyPath(["monitoring", "enabled"])} is false: no token metrics are emitted (they need the Application Insights logger), no logs, alerts or workbook are deployed`,
+      );
+    }
+    return warnings;
+  }
+  if (!tier.azureMonitorLogs) {
+    warnings.push(
+      `monitoring on sku ${config.gateway.sku}: dropped are the diagnostic setting to Log Analytics (GatewayLogs, GatewayLlmLogs), LLM message logging, the client 429 and 5xx rate alerts and the workbook's 429, latency and LLM-log panels; kept are Application Insights, token metrics, the member 429 and quota utilisation alerts and the workbook's token panels`,
+    );
+  }
+  return warnings;
 }
 
 function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): RouteModel[] {

@@ -117,10 +117,52 @@ export interface PolicyContext {
   /** Every account the gateway calls, as selection data: a call on a stored response searches them. */
   readonly accountsJson: string;
   readonly routes: readonly PolicyRoute[];
-  /** Hook, off by default (`aoai-gateway:policies.tokenLimit`). */
+  /** Global limit per caller, off by default (`aoai-gateway:policies.tokenLimit`); teams with their own limits are exempt. */
   readonly tokenLimit: { readonly enabled: boolean; readonly tokensPerMinute: number };
-  /** Hook, off by default (`aoai-gateway:policies.tokenMetrics`). */
+  /**
+   * Token metrics (`aoai-gateway:policies.tokenMetrics`): on when enabled there and monitoring is on
+   * (the metric needs the Application Insights logger, issue #12).
+   */
   readonly tokenMetrics: { readonly enabled: boolean; readonly namespace: string };
+  /** Per-team limits from `aoai-gateway:consumers[]` (issue #12), only teams that set one. */
+  readonly consumerLimits: readonly ConsumerLimit[];
+  /** Any token-limit policy is rendered (global or per team). */
+  readonly anyTokenLimit: boolean;
+  /** Add `stream_options.include_usage` to streamed chat completions, so streams are counted (metrics and limits). */
+  readonly streamUsage: boolean;
+  /** Entra ID client authentication (`aoai-gateway:clientAuth`). */
+  readonly clientAuth: PolicyClientAuth;
+  /** Every member backend with the dimension values the token metric reports for it. */
+  readonly memberDimensions: readonly MemberDimension[];
+  /** Per route: its deployment type when every member shares one, else "mixed" (pool mode names no member). */
+  readonly routeDeploymentTypes: readonly { readonly name: string; readonly deploymentType: string }[];
+}
+
+export interface ConsumerLimit {
+  /** The consumer's APIM subscription id (`sid` = consumer name). */
+  readonly name: string;
+  readonly tokensPerMinute: number | null;
+  readonly tokenQuota: number | null;
+  readonly tokenQuotaPeriod: string | null;
+}
+
+export interface PolicyClientAuth {
+  /** validate-azure-ad-token is rendered (mode key-and-entra or entra-only). */
+  readonly enabled: boolean;
+  readonly mode: string;
+  readonly tenantId: string;
+  readonly audiences: readonly string[];
+  readonly clientAppIds: readonly string[];
+  readonly roles: readonly string[];
+  readonly hasClientAppIds: boolean;
+  readonly hasRoles: boolean;
+}
+
+export interface MemberDimension {
+  readonly backend: string;
+  /** `<subscription alias>/<region>`. */
+  readonly location: string;
+  readonly deploymentType: string;
 }
 
 /**
@@ -180,6 +222,19 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     object: "list",
     data: routes.map((r) => ({ id: r.name, object: "model", created: 0, owned_by: "aoai-gateway" })),
   };
+  const tokenMetrics = {
+    enabled: policies.tokenMetrics.enabled && topology.monitoring.enabled,
+    namespace: safe(policies.tokenMetrics.namespace, "metric namespace"),
+  };
+  const consumerLimits: ConsumerLimit[] = topology.consumers
+    .filter((c) => c.tokensPerMinute !== undefined || c.tokenQuota !== undefined)
+    .map((c) => ({
+      name: safe(c.name, "consumer name"),
+      tokensPerMinute: c.tokensPerMinute ?? null,
+      tokenQuota: c.tokenQuota ?? null,
+      tokenQuotaPeriod: c.tokenQuotaPeriod ?? null,
+    }));
+  const anyTokenLimit = policies.tokenLimit.enabled || consumerLimits.length > 0;
   return {
     apiId: API_ID,
     apiPath: API_PATH,
@@ -197,15 +252,50 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     accountsJson: JSON.stringify(accounts),
     routes,
     tokenLimit: { enabled: policies.tokenLimit.enabled, tokensPerMinute: policies.tokenLimit.tokensPerMinute },
-    tokenMetrics: {
-      enabled: policies.tokenMetrics.enabled,
-      namespace: safe(policies.tokenMetrics.namespace, "metric namespace"),
-    },
+    tokenMetrics,
+    consumerLimits,
+    anyTokenLimit,
+    streamUsage: tokenMetrics.enabled || anyTokenLimit,
+    clientAuth: clientAuthContext(topology),
+    memberDimensions: topology.routes.flatMap((r) =>
+      r.members.map((m) => ({
+        backend: safe(m.backendId, "backend id"),
+        location: `${safe(m.subscription.alias, "subscription alias")}/${safe(m.location, "region")}`,
+        deploymentType: m.deployment.sku,
+      })),
+    ),
+    routeDeploymentTypes: topology.routes.map((r) => {
+      const types = new Set(r.members.map((m) => m.deployment.sku));
+      return { name: safe(r.name, "deployment name"), deploymentType: types.size === 1 ? [...types][0] : "mixed" };
+    }),
   };
 }
 
 /** The largest `count` the retry policy accepts. */
 export const MAX_RETRY_COUNT = 50;
+
+function clientAuthContext(topology: Topology): PolicyClientAuth {
+  const auth = topology.clientAuth;
+  const enabled = auth.mode !== "key";
+  return {
+    enabled,
+    mode: auth.mode,
+    tenantId: enabled ? safe(auth.tenantId ?? "", "tenant id") : "",
+    audiences: auth.audiences.map((a) => safeAudience(a)),
+    clientAppIds: auth.clientAppIds.map((a) => safe(a, "client app id")),
+    roles: auth.roles.map((r) => safe(r, "role")),
+    hasClientAppIds: auth.clientAppIds.length > 0,
+    hasRoles: auth.roles.length > 0,
+  };
+}
+
+/** Audiences are app id URIs (`api://name`) or GUIDs: the schema's characters need no escaping in XML element text. */
+function safeAudience(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9:/._-]*$/.test(value)) {
+    throw new Error(`audience ${JSON.stringify(value)} cannot be written into a policy`);
+  }
+  return value;
+}
 
 export const COMPILE_OPTIONS = { strict: true, knownHelpersOnly: true } as const;
 
