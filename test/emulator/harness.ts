@@ -79,10 +79,14 @@ export function stacks(): string[] {
 
 let workDir: string | undefined;
 
-/** A per-process scratch folder, removed when the process exits. */
+/** Set by the global setup: the folder every test process makes its scratch folder in (removed at teardown). */
+export const SCRATCH_ROOT_ENV = "AOAI_GATEWAY_EMULATOR_SCRATCH";
+
+/** A per-process scratch folder, removed when the process exits (and with the global setup's root). */
 export function scratch(...parts: string[]): string {
   if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), "aoai-emulator-"));
+    const root = process.env[SCRATCH_ROOT_ENV];
+    const dir = mkdtempSync(join(root && existsSync(root) ? root : tmpdir(), "aoai-emulator-"));
     workDir = dir;
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
