@@ -25,8 +25,8 @@
  * missing, `emulatorSkipReason` says why and the emulator tests skip.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadTopology } from "../../infra/cli/common";
@@ -79,10 +79,14 @@ export function stacks(): string[] {
 
 let workDir: string | undefined;
 
-/** A per-process scratch folder, removed when the process exits. */
+/** Set by the global setup: the folder every test process makes its scratch folder in (removed at teardown). */
+export const SCRATCH_ROOT_ENV = "AOAI_GATEWAY_EMULATOR_SCRATCH";
+
+/** A per-process scratch folder, removed when the process exits (and with the global setup's root). */
 export function scratch(...parts: string[]): string {
   if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), "aoai-emulator-"));
+    const root = process.env[SCRATCH_ROOT_ENV];
+    const dir = mkdtempSync(join(root && existsSync(root) ? root : tmpdir(), "aoai-emulator-"));
     workDir = dir;
     process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
@@ -203,6 +207,48 @@ export interface GatewayJson {
 export interface Gateway {
   readonly file: string;
   readonly gateway: GatewayJson;
+}
+
+let buildCopy: string | undefined;
+
+/** Newtonsoft.Json from Debian's package, where the tool's build.sh finds it. */
+function newtonsoftDll(): string | undefined {
+  for (const root of ["/usr/lib/mono/gac/Newtonsoft.Json", "/usr/lib/cli"]) {
+    if (!existsSync(root)) continue;
+    for (const d of readdirSync(root).sort()) {
+      const f = join(root, d, "Newtonsoft.Json.dll");
+      if ((root.endsWith("Json") || d.startsWith("Newtonsoft.Json-")) && existsSync(f)) return f;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The tool, run as `mono <private copy>/apim-tool.exe <command>`, not through
+ * its wrappers. The wrappers run build.sh first, which re-copies
+ * Newtonsoft.Json.dll into the build folder on every call; a run starting
+ * meanwhile loads a half-written DLL (BadImageFormatException, or Mono dies
+ * with SIGSEGV), and the new file time changes the key of the compiled
+ * expression cache, so concurrent runs compile into the same folder and
+ * corrupt it. Each process therefore runs its own copy of the build (built
+ * once by the global setup), whose files nothing rewrites.
+ */
+function tool(command: "emulate" | "expr-check", args: readonly string[]): [string, string[]] {
+  if (!buildCopy) {
+    const source =
+      process.env.APIM_EMULATOR_BUILD ??
+      [
+        join(EMULATOR_DIR, "build"),
+        join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "apim-emulator", "build"),
+      ].find((d) => existsSync(join(d, "apim-tool.exe")));
+    const newtonsoft = newtonsoftDll();
+    if (!source || !newtonsoft) throw new Error(`the emulator is not built (run ${join(EMULATOR_DIR, "install.sh")})`);
+    const copy = scratch("build");
+    for (const f of ["apim-tool.exe", "Apim.Context.dll", "allowed-types.txt"]) cpSync(join(source, f), join(copy, f));
+    cpSync(newtonsoft, join(copy, "Newtonsoft.Json.dll"));
+    buildCopy = copy;
+  }
+  return ["mono", [join(buildCopy, "apim-tool.exe"), command, ...args]];
 }
 
 /**
@@ -391,6 +437,7 @@ export interface ScenarioRequest {
 export interface ScenarioJson {
   readonly start: string;
   readonly upstreams: readonly UpstreamEntry[];
+  /** The simulated accounts name themselves in this response header. */
   readonly accountHeader?: string;
   readonly previousResponseNotFoundStatus?: number;
   readonly requests: readonly ScenarioRequest[];
@@ -460,12 +507,36 @@ export interface ScenarioFiles {
   readonly scenario: string | ScenarioJson;
 }
 
+const primed = new Map<string, Promise<void>>();
+
+/**
+ * Compile a policy's expressions once before runs of it start in parallel:
+ * runs of one process share its build copy (see tool()), whose expression cache
+ * two concurrent first compilations would corrupt. A run with no requests
+ * fills the cache first.
+ */
+function prime(policy: string, gateway: string): Promise<void> {
+  let p = primed.get(policy);
+  if (!p) {
+    const empty: ScenarioJson = { start: "2026-01-05T12:00:00Z", upstreams: [], requests: [] };
+    const scenario = writeJson(empty, "prime");
+    p = run(...tool("emulate", ["--policy", policy, "--gateway", gateway, "--scenario", scenario, "--quiet"])).then(
+      (r) => {
+        if (r.code !== 0) throw new Error(`apim-emulate refused ${policy} (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+      },
+    );
+    primed.set(policy, p);
+  }
+  return p;
+}
+
 /**
  * Run `apim-emulate --json` and return its parsed output. Exit 1 (an
  * emulator-side expectation failed) still returns the output; exit 2 (the
  * policy or scenario was refused) throws with the tool's message.
  */
 export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): Promise<EmulatorOutput> {
+  await prime(files.policy, files.gateway);
   const scenario = typeof files.scenario === "string" ? files.scenario : writeJson(files.scenario, "scenario");
   const args = [
     "--policy",
@@ -482,16 +553,20 @@ export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): 
     "--instances",
     String(opts.instances ?? 1),
   ];
-  const r = await run(join(EMULATOR_DIR, "apim-emulate"), args);
+  const r = await run(...tool("emulate", args));
   if (r.code !== 0 && r.code !== 1) {
     throw new Error(`apim-emulate exited ${r.code} (scenario ${scenario}):\n${r.stderr}${r.stdout.slice(0, 2000)}`);
   }
-  return JSON.parse(r.stdout) as EmulatorOutput;
+  try {
+    return JSON.parse(r.stdout) as EmulatorOutput;
+  } catch {
+    throw new Error(`apim-emulate printed no JSON (exit ${r.code}, scenario ${scenario}):\n${r.stderr.slice(0, 3000)}`);
+  }
 }
 
 /** `apim-expr-check FILE`: compile every expression and check its .NET types against APIM's allowed list. */
 export async function exprCheck(file: string): Promise<{ code: number; output: string }> {
-  const r = await run(join(EMULATOR_DIR, "apim-expr-check"), [file]);
+  const r = await run(...tool("expr-check", [file]));
   return { code: r.code, output: r.stdout + r.stderr };
 }
 
@@ -505,7 +580,9 @@ export interface ServeOptions {
   /** Wall-clock backstop: the server stops by itself after this many seconds. */
   readonly maxSeconds: number;
   readonly unavailableMode?: UnavailableMode;
-  /** How long to wait for the port file. Default 60 s (the first start may build the tool). */
+  /** A JSON-lines file that receives each request's record (as in `--json`). */
+  readonly trace?: string;
+  /** How long to wait for the port file. Default 120 s (the first start may build the tool). */
   readonly startTimeoutMs?: number;
 }
 
@@ -525,30 +602,30 @@ export interface Served {
  * its port. Always `stop()` it (afterAll); `--max-seconds` is the backstop.
  */
 export async function serve(opts: ServeOptions): Promise<Served> {
+  await prime(opts.policy, opts.gateway);
   const dir = scratch("serve", String(++fileCounter));
   const portFile = join(dir, "port");
   const scenario = typeof opts.scenario === "string" ? opts.scenario : writeJson(opts.scenario, "upstreams");
-  const child = spawn(
-    join(EMULATOR_DIR, "apim-emulate"),
-    [
-      "--serve",
-      "0",
-      "--port-file",
-      portFile,
-      "--max-seconds",
-      String(opts.maxSeconds),
-      "--policy",
-      opts.policy,
-      "--gateway",
-      opts.gateway,
-      "--scenario",
-      scenario,
-      "--unavailable-mode",
-      opts.unavailableMode ?? "error",
-    ],
-    { cwd: scratch("cwd"), stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const [command, args] = tool("emulate", [
+    "--serve",
+    "0",
+    "--port-file",
+    portFile,
+    "--max-seconds",
+    String(opts.maxSeconds),
+    "--policy",
+    opts.policy,
+    "--gateway",
+    opts.gateway,
+    "--scenario",
+    scenario,
+    "--unavailable-mode",
+    opts.unavailableMode ?? "error",
+    ...(opts.trace ? ["--trace", opts.trace] : []),
+  ]);
+  const child = spawn(command, args, { cwd: scratch("cwd"), stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
+  child.stdout.on("data", (d: Buffer) => (log += d.toString()));
   child.stderr.on("data", (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((done) => child.on("exit", () => done()));
   let alive = true;
@@ -559,7 +636,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     if (alive) child.kill("SIGTERM");
     await exited;
   };
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
   while (Date.now() < deadline) {
     if (existsSync(portFile)) {
       const text = readFileSync(portFile, "utf8").trim();
