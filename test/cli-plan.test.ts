@@ -4,22 +4,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { stackFile, stackNames } from "../infra/config/load";
 import { cli } from "./helpers/cli";
-import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
+import { backend, deployment, validRawConfig, writeStackFile, type RawConfigFixture } from "./helpers/config-fixtures";
 
 const ROOT = resolve(__dirname, "..");
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Write `raw` as a Pulumi stack file (namespaced keys under `config:`) and return its path. */
 function stackFileOf(name: string, raw: RawConfigFixture): string {
-  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`aoai-gateway:${k}`, v]));
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, stringify({ config }));
-  return file;
+  return writeStackFile(dir, name, raw);
 }
 
 describe("aoai-gateway plan --stack dev", () => {

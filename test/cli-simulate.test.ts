@@ -1,24 +1,20 @@
 /** `aoai-gateway simulate` through the CLI (issue #13). */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { stackNames } from "../infra/config/load";
 import type { SimulationResult } from "../infra/sim/simulate";
 import type { ComparedRun } from "../infra/sim/report";
 import { cli } from "./helpers/cli";
-import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
+import { backend, deployment, validRawConfig, writeStackFile, type RawConfigFixture } from "./helpers/config-fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-simulate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function stackFileOf(name: string, raw: RawConfigFixture): string {
-  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`aoai-gateway:${k}`, v]));
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, stringify({ config }));
-  return file;
+  return writeStackFile(dir, name, raw);
 }
 
 async function simulateJson(...args: string[]): Promise<SimulationResult> {

@@ -10,7 +10,8 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { stackFile, stackNames } from "../infra/config/load";
 import { loadTopology } from "../infra/cli/common";
-import { capacityLabel, mermaidDiagram, pickLabel, svgDiagram, xmlEscape } from "../infra/model/diagram";
+import { capacityLabel, mermaidDiagram, pickLabel, svgDiagram } from "../infra/model/diagram";
+import { xmlEscape } from "../infra/model/xml";
 import { type Plan, createPlan } from "../infra/model/plan";
 import { cli } from "./helpers/cli";
 

@@ -7,6 +7,7 @@
  */
 import { API_ID, API_PATH, poolId } from "./names";
 import type { Plan, PlanMember, PlanRoute } from "./plan";
+import { xmlEscape } from "./xml";
 
 export const DIAGRAM_FORMATS = ["mermaid", "svg"] as const;
 export type DiagramFormat = (typeof DIAGRAM_FORMATS)[number];
@@ -90,16 +91,6 @@ export function mermaidDiagram(plan: Plan): string {
   });
   out.push(...edges);
   return out.join("\n") + "\n";
-}
-
-/** Text for SVG: XML's five special characters escaped. */
-export function xmlEscape(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
 }
 
 const FONT = 12;

@@ -3,16 +3,8 @@
  * resources): axes with ticks and units, labelled lines, a legend, and a
  * title that states the stack, mode and load. Every text is XML-escaped.
  */
+import { xmlEscape as escapeXml } from "../model/xml";
 import type { SimulationResult } from "./simulate";
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
-}
 
 /** A "nice" axis step (1, 2 or 5 x 10^n) giving about `ticks` intervals up to `max`. */
 export function niceStep(max: number, ticks = 5): number {

@@ -3,6 +3,9 @@
  * prefix, as namespaceConfig returns them). Every call returns a fresh deep
  * copy, so a test can mutate it freely.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
 import { ConfigError, validateConfig } from "../../infra/config/validate";
 
 export interface RawDeployment {
@@ -128,4 +131,12 @@ export function configErrorOf(fn: () => unknown): readonly string[] {
     throw e;
   }
   throw new Error("expected a ConfigError, but nothing was thrown");
+}
+
+/** Write `raw` into `dir` as a Pulumi stack file `<name>.yaml` (namespaced keys under `config:`); returns its path. */
+export function writeStackFile(dir: string, name: string, raw: RawConfigFixture): string {
+  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`aoai-gateway:${k}`, v]));
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify({ config }));
+  return file;
 }
