@@ -3,7 +3,7 @@
  * Services OpenAI User" (inference only: no keys, no management) on each
  * account it calls, at account scope, in the account's own subscription.
  *
- * Shaped by deploy-time failures users report (README, "Failure modes"):
+ * Shaped by deploy-time failures users report (docs/troubleshooting.md, "Failure modes the program prevents"):
  * - principalType ServicePrincipal: without it ARM looks the new identity up
  *   in Entra ID, which may not have replicated yet (PrincipalNotFound).
  * - Stable GUID names (v5 UUID of the logical identity, model/names.ts), and

@@ -5,14 +5,18 @@
  * One product holds the API; each consumer team gets its own subscription
  * (its own key) to that product.
  *
- * Shaped by deploy-time failures users report (README, "Failure modes"):
+ * Shaped by deploy-time failures users report (docs/troubleshooting.md, "Failure modes the program prevents"):
  * - The SDKs send the key in `api-key`; APIM's default header name is
  *   Ocp-Apim-Subscription-Key, so the API renames it (401 otherwise).
  * - Policies are stored with format `xml`, ARM's canonical form (a GET returns
  *   it): the rendered text is well-formed XML whose expressions write `<`, `>`
  *   and `&` as entity references, which APIM decodes like any XML parser. Raw
  *   `<` in an expression is only accepted as `rawxml`, which our schema lint
- *   and the emulator could not read as the same text (issue #9).
+ *   and the emulator could not read as the same text (issue #9). Users' threads
+ *   agree: with `xml`, `<`, `>` and `&&` must be encoded or validation fails
+ *   (hashicorp/terraform-provider-azurerm#5426), and an encoded `&lt;` sent as
+ *   `rawxml` stays literal and breaks the expression
+ *   (Azure/azure-api-management-devops-resource-kit#230, #371).
  * - A policy naming a backend id is rejected until that backend exists, so the
  *   API policy depends on every backend and pool.
  * - Subscription keys are secret outputs and never appear in plain state.

@@ -3,7 +3,7 @@
  * and in pool mode one load-balanced pool per route with each member's
  * priority and weight.
  *
- * Shaped by deploy-time failures users report (README, "Failure modes"):
+ * Shaped by deploy-time failures users report (docs/troubleshooting.md, "Failure modes the program prevents"):
  * - A pool carries only `type: Pool` and its members: "Url/Protocol is not
  *   supported for backend pool" otherwise (Azure/bicep#14097).
  * - Members are referenced by the member backend's ARM id output, so a pool is
@@ -25,6 +25,10 @@ import type { OpenAiAccount } from "./openai-account";
  * (Learn, api-management-error-handling-policies). A member that refuses
  * connections or times out trips like one answering 5xx, so the pool stops
  * picking it (issue #10: without them the pool kept choosing a dead member).
+ * ARM takes errorReasons as free strings: Learn's backends example sends
+ * "Server errors", users send "timeout" (Azure/bicep-types-az#2281). Which
+ * strings the gateway matches is undocumented; the policy's retry fails over
+ * on these errors whether or not the breaker counts them.
  */
 export const CONNECTION_ERROR_REASONS = ["BackendConnectionFailure", "Timeout"] as const;
 

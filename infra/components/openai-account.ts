@@ -3,7 +3,7 @@
  * region, as the topology models it (issue #3).
  *
  * Deploy-time failure modes this component is shaped by (sources in the
- * README's "Failure modes" table):
+ * docs/troubleshooting.md, "Failure modes the program prevents"):
  * - Deployments on one account are written one at a time by the resource
  *   provider; parallel writes fail with RequestConflict ("Another operation is
  *   being performed on the parent resource"). Each deployment depends on the
