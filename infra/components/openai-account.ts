@@ -2,7 +2,7 @@
  * One Azure OpenAI account and its model deployments, in one subscription and
  * region, as the topology models it (issue #3).
  *
- * Deploy-time failure modes this component is shaped by (sources in the
+ * Deploy-time failure modes this component is shaped by (sources in
  * docs/troubleshooting.md, "Failure modes the program prevents"):
  * - Deployments on one account are written one at a time by the resource
  *   provider; parallel writes fail with RequestConflict ("Another operation is
