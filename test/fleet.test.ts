@@ -4,8 +4,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
-import { stackNames } from "../infra/config/load";
 import { T, named, ofType, runStack, stackConfig, withBackends } from "./helpers/program";
+import { EXAMPLE_NAMES } from "./helpers/stacks";
 
 /** Registration order across accounts is not fixed; compare sorted by logical name. */
 const byName = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
@@ -34,7 +34,7 @@ describe("providers", () => {
   });
 
   it("disables the default azure-native provider in every example stack", () => {
-    for (const stack of stackNames()) {
+    for (const stack of EXAMPLE_NAMES) {
       expect(stackConfig(stack)["pulumi:disable-default-providers"]).toEqual(["azure-native"]);
     }
   });

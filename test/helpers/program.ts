@@ -5,17 +5,19 @@
  * executes the program again.
  */
 import { vi } from "vitest";
-import { readStackConfig, stackFile } from "../../infra/config/load";
+import { readStackConfig } from "../../infra/config/load";
 import type { MockRunResult, RecordedResource } from "../../infra/cli/mock-run";
+import { type ExampleName, exampleFile } from "./stacks";
 
 export type { RecordedResource };
 
-export function stackConfig(stack: string): Record<string, unknown> {
-  return readStackConfig(stackFile(stack));
+/** The config map of a shipped example as the tests own it (test/fixtures/examples; issue #17: pins never read stacks/). */
+export function stackConfig(stack: ExampleName): Record<string, unknown> {
+  return readStackConfig(exampleFile(stack));
 }
 
-/** A deep copy of a stack's config with `aoai-gateway:<key>` values replaced. */
-export function withConfig(stack: string, changes: Record<string, unknown>): Record<string, unknown> {
+/** A deep copy of an example's config with `aoai-gateway:<key>` values replaced. */
+export function withConfig(stack: ExampleName, changes: Record<string, unknown>): Record<string, unknown> {
   const config = structuredClone(stackConfig(stack));
   for (const [key, value] of Object.entries(changes)) config[`aoai-gateway:${key}`] = value;
   return config;
@@ -26,7 +28,7 @@ export interface RawBackendEntry extends Record<string, unknown> {
 }
 
 /** A copy of a stack's config whose `aoai-gateway:backends` list `change` has edited in place. */
-export function withBackends(stack: string, change: (backends: RawBackendEntry[]) => void): Record<string, unknown> {
+export function withBackends(stack: ExampleName, change: (backends: RawBackendEntry[]) => void): Record<string, unknown> {
   const config = withConfig(stack, {});
   const backends = config["aoai-gateway:backends"] as RawBackendEntry[];
   change(backends);
