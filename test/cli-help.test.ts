@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildProgram } from "../infra/cli/main";
 import { renderPolicies } from "../infra/policies/render";
 import { loadTopology } from "../infra/cli/common";
-import { stackFile } from "../infra/config/load";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-cli-help-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,20 +54,20 @@ describe("aoai-gateway --version", () => {
 
 describe("render --out", () => {
   it("prints the policy document to stdout with --out -", async () => {
-    const r = await cli("render", "--stack", "dev", "--out", "-");
-    expect([r.code, r.err, r.out]).toEqual([0, "", renderPolicies(loadTopology(stackFile("dev")))[0].xml]);
+    const r = await cli("render", "--config", exampleFile("dev"), "--out", "-");
+    expect([r.code, r.err, r.out]).toEqual([0, "", renderPolicies(loadTopology(exampleFile("dev")))[0].xml]);
   });
 
   it("prints the documents as JSON with --out - --json", async () => {
-    const r = await cli("render", "--stack", "dev", "--out", "-", "--json");
-    const xml = renderPolicies(loadTopology(stackFile("dev")))[0].xml;
+    const r = await cli("render", "--config", exampleFile("dev"), "--out", "-", "--json");
+    const xml = renderPolicies(loadTopology(exampleFile("dev")))[0].xml;
     expect(JSON.parse(r.out)).toEqual({ routingMode: "pool", policies: [{ scope: "api", id: "azure-openai", xml }] });
   });
 
   it("onto an existing file exits 1 with one line and no stack trace", async () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "");
-    const r = await cli("render", "--stack", "dev", "--out", file);
+    const r = await cli("render", "--config", exampleFile("dev"), "--out", file);
     expect([r.code, r.out, r.err]).toEqual([
       1,
       "",
@@ -78,7 +78,7 @@ describe("render --out", () => {
   it("under an existing file exits 1 with one line", async () => {
     const file = join(dir, "another-file");
     writeFileSync(file, "");
-    const r = await cli("render", "--stack", "dev", "--out", join(file, "sub"));
+    const r = await cli("render", "--config", exampleFile("dev"), "--out", join(file, "sub"));
     expect([r.code, r.err]).toEqual([
       1,
       `error: cannot write the policies to ${join(file, "sub")}: a part of the path is a file, not a folder\n`,
@@ -97,7 +97,7 @@ describe("usage errors", () => {
   });
 
   it("exit 2 for a missing required option", async () => {
-    const r = await cli("render", "--stack", "dev");
+    const r = await cli("render", "--config", exampleFile("dev"));
     expect([r.code, r.err]).toEqual([2, "error: required option '-o, --out <dir>' not specified\n"]);
   });
 });

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stackFile, stackNames } from "../infra/config/load";
 import { cli } from "./helpers/cli";
+import { exampleFile, stackFiles } from "./helpers/stacks";
 import { backend, deployment, validRawConfig, writeStackFile, type RawConfigFixture } from "./helpers/config-fixtures";
 
 const ROOT = resolve(__dirname, "..");
@@ -17,14 +18,14 @@ function stackFileOf(name: string, raw: RawConfigFixture): string {
   return writeStackFile(dir, name, raw);
 }
 
-describe("aoai-gateway plan --stack dev", () => {
+describe("aoai-gateway plan of the dev example (test/fixtures/examples)", () => {
   it("exits 0 and prints nothing on stderr", async () => {
-    const r = await cli("plan", "--stack", "dev");
+    const r = await cli("plan", "--config", exampleFile("dev"));
     expect([r.code, r.err]).toEqual([0, ""]);
   });
 
   it("prints each route, a member line, each quota pool and the total", async () => {
-    const lines = (await cli("plan", "--stack", "dev")).out.split("\n");
+    const lines = (await cli("plan", "--config", exampleFile("dev"))).out.split("\n");
     expect(
       [
         "Route gpt-4o (model gpt-4o): 200,000 TPM usable over 2 members",
@@ -36,26 +37,31 @@ describe("aoai-gateway plan --stack dev", () => {
       ].filter((l) => !lines.includes(l)),
     ).toEqual([]);
   });
+});
 
-  it("names the stack in the consumer keys command", async () => {
-    expect((await cli("plan", "--stack", "dev")).out).toContain(
-      "`pulumi stack output consumerKeys --show-secrets --stack dev`",
-    );
+// Issue #17: --stack on whatever stacks/ holds (an adopter's stack too); nothing here pins a value.
+describe.each(stackFiles())("aoai-gateway plan --stack $name", ({ name, file }) => {
+  it("reads stacks/Pulumi.NAME.yaml and names the stack in the consumer keys command", async () => {
+    const [byName, byFile] = [await cli("plan", "--stack", name), await cli("plan", "--config", file)];
+    expect([byName.code, byName.out]).toEqual([
+      0,
+      byFile.out.replaceAll("--show-secrets`", `--show-secrets --stack ${name}\``),
+    ]);
   });
 
   it("reads the same stack with -s", async () => {
-    expect((await cli("plan", "-s", "dev")).out).toBe((await cli("plan", "--stack", "dev")).out);
+    expect((await cli("plan", "-s", name)).out).toBe((await cli("plan", "--stack", name)).out);
   });
 });
 
 describe("aoai-gateway plan --json", () => {
   it("prints one JSON object with the stack's total TPM", async () => {
-    const r = await cli("plan", "--stack", "dev", "--json");
+    const r = await cli("plan", "--config", exampleFile("dev"), "--json");
     expect((JSON.parse(r.out) as Plan).totalTpm).toBe(600000);
   });
 
   it("prints the routes and quota pools in the JSON", async () => {
-    const plan = JSON.parse((await cli("plan", "--stack", "prod", "--json")).out) as Plan;
+    const plan = JSON.parse((await cli("plan", "--config", exampleFile("prod"), "--json")).out) as Plan;
     expect({
       routes: plan.routes.map((r) => [r.deployment, r.members.length]),
       quotaPools: plan.quotaPools.length,
@@ -71,7 +77,7 @@ describe("aoai-gateway plan --json", () => {
   });
 
   it("carries the gateway URL, the v1 base URL and each route's endpoint", async () => {
-    const plan = JSON.parse((await cli("plan", "--stack", "dev", "--json")).out) as Plan;
+    const plan = JSON.parse((await cli("plan", "--config", exampleFile("dev"), "--json")).out) as Plan;
     const url = plan.gateway.url;
     expect([url, plan.gateway.v1BaseUrl, plan.routes.map((r) => r.endpoint)]).toEqual([
       "https://contoso-ai-dev-3fdee8b8.azure-api.net",
@@ -81,7 +87,7 @@ describe("aoai-gateway plan --json", () => {
   });
 
   it("reads any file in the stack format with --config", async () => {
-    const r = await cli("plan", "--config", stackFile("dev"), "--json");
+    const r = await cli("plan", "--config", exampleFile("dev"), "--json");
     expect([r.code, (JSON.parse(r.out) as Plan).totalTpm]).toEqual([0, 600000]);
   });
 });
@@ -131,7 +137,7 @@ describe("aoai-gateway plan with an invalid config", () => {
 
 describe("aoai-gateway plan usage errors", () => {
   it("rejects --stack and --config together with exit code 2", async () => {
-    const r = await cli("plan", "--stack", "dev", "--config", stackFile("dev"));
+    const r = await cli("plan", "--stack", "dev", "--config", exampleFile("dev"));
     expect([r.code, r.out, r.err]).toEqual([
       2,
       "",
@@ -145,10 +151,10 @@ describe("aoai-gateway plan usage errors", () => {
   });
 
   it("exits 1 for a stack without a file and lists the stacks there are", async () => {
-    const r = await cli("plan", "--stack", "qa");
+    const r = await cli("plan", "--stack", "no-such-stack");
     expect([r.code, r.err]).toEqual([
       1,
-      `no stack named "qa": ${stackFile("qa")} does not exist (stacks: ${stackNames().join(", ")})\n`,
+      `no stack named "no-such-stack": ${stackFile("no-such-stack")} does not exist (stacks: ${stackNames().join(", ")})\n`,
     ]);
   });
 
@@ -160,11 +166,15 @@ describe("aoai-gateway plan usage errors", () => {
 });
 
 describe("the installed bin", () => {
-  it("runs `node bin/aoai-gateway.cjs plan --stack dev --json` from any folder, exits 0 and prints the plan", () => {
-    const r = spawnSync(process.execPath, [join(ROOT, "bin", "aoai-gateway.cjs"), "plan", "--stack", "dev", "--json"], {
-      cwd: dir,
-      encoding: "utf8",
-    });
+  it("runs `node bin/aoai-gateway.cjs plan --config <dev example> --json` from any folder, exits 0 and prints the plan", () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, "bin", "aoai-gateway.cjs"), "plan", "--config", exampleFile("dev"), "--json"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+      },
+    );
     expect({ status: r.status, stderr: r.stderr, totalTpm: (JSON.parse(r.stdout) as Plan).totalTpm }).toEqual({
       status: 0,
       stderr: "",

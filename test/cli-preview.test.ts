@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { run } from "../infra/cli/main";
 import type { RecordedResource } from "../infra/cli/mock-run";
 import { stackNameOf } from "../infra/cli/preview";
+import { type ExampleName, exampleFile } from "./helpers/stacks";
 
 const ROOT = join(__dirname, "..");
 
@@ -18,7 +19,7 @@ function cli(...args: string[]) {
 }
 
 describe("aoai-gateway preview --json", () => {
-  const r = cli("preview", "--stack", "prod", "--json");
+  const r = cli("preview", "--config", exampleFile("prod"), "--json");
   const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
 
   it("exits 0 with nothing on stderr", () => {
@@ -84,8 +85,8 @@ describe("aoai-gateway preview --json", () => {
 });
 
 describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
-  const monitoringTypes = (stack: string) => {
-    const r = cli("preview", "--stack", stack, "--json");
+  const monitoringTypes = (stack: ExampleName) => {
+    const r = cli("preview", "--config", exampleFile(stack), "--json");
     const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
     const counts = new Map<string, number>();
     for (const x of resources) {
@@ -122,7 +123,7 @@ describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
 });
 
 describe("aoai-gateway preview (text)", () => {
-  const r = cli("preview", "--stack", "dev");
+  const r = cli("preview", "--config", exampleFile("dev"));
 
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");

@@ -8,6 +8,7 @@ import { stackNames } from "../infra/config/load";
 import type { SimulationResult } from "../infra/sim/simulate";
 import type { ComparedRun } from "../infra/sim/report";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 import { backend, deployment, validRawConfig, writeStackFile, type RawConfigFixture } from "./helpers/config-fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-simulate-"));
@@ -63,7 +64,7 @@ describe("aoai-gateway simulate on every stack", () => {
 
 describe("aoai-gateway simulate --json", () => {
   it("carries the figures the issue names", async () => {
-    const r = await simulateJson("--stack", "dev", "--duration", "1m");
+    const r = await simulateJson("--config", exampleFile("dev"), "--duration", "1m");
     expect({
       top: ["offeredRequests", "servedRequests", "client429Requests", "client5xxRequests", "servedTpm", "totalTpm"].map(
         (k) => typeof (r as unknown as Record<string, unknown>)[k],
@@ -80,13 +81,13 @@ describe("aoai-gateway simulate --json", () => {
   });
 
   it("prints the same JSON twice for the same seed", async () => {
-    const a = await cli("simulate", "--stack", "prod", "--load", "1.2", "--seed", "42", "--json");
-    const b = await cli("simulate", "--stack", "prod", "--load", "1.2", "--seed", "42", "--json");
+    const a = await cli("simulate", "--config", exampleFile("prod"), "--load", "1.2", "--seed", "42", "--json");
+    const b = await cli("simulate", "--config", exampleFile("prod"), "--load", "1.2", "--seed", "42", "--json");
     expect(a.out).toBe(b.out);
   });
 
   it("offers --rpm requests per minute in all", async () => {
-    const r = await simulateJson("--stack", "dev", "--rpm", "600", "--duration", "10m");
+    const r = await simulateJson("--config", exampleFile("dev"), "--rpm", "600", "--duration", "10m");
     expect(Math.abs(r.offeredRequests / 6000 - 1) < 0.05).toBe(true);
   });
 
@@ -106,7 +107,7 @@ describe("aoai-gateway simulate --json", () => {
 describe("aoai-gateway simulate --chart", () => {
   it("writes a well-formed SVG with axis titles and a legend", async () => {
     const file = join(dir, "chart.svg");
-    const r = await cli("simulate", "--stack", "dev", "--duration", "2m", "--chart", file);
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--duration", "2m", "--chart", file);
     const svg = existsSync(file) ? readFileSync(file, "utf8") : "";
     expect([
       r.code,
@@ -125,7 +126,7 @@ describe("aoai-gateway simulate --chart", () => {
 
   it("docs/img/simulate-prod.svg is what the command in docs/simulate.md writes today", async () => {
     const file = join(dir, "docs-chart.svg");
-    await cli("simulate", "--stack", "prod", "--profile", "ramp", "--load", "0.75", "--chart", file);
+    await cli("simulate", "--config", exampleFile("prod"), "--profile", "ramp", "--load", "0.75", "--chart", file);
     expect(readFileSync(file, "utf8")).toBe(
       readFileSync(join(__dirname, "..", "docs", "img", "simulate-prod.svg"), "utf8"),
     );
@@ -136,8 +137,8 @@ describe("aoai-gateway simulate --compare", () => {
   it("runs the same load once per value and prints a JSON array", async () => {
     const r = await cli(
       "simulate",
-      "--stack",
-      "dev",
+      "--config",
+      exampleFile("dev"),
       "--duration",
       "2m",
       "--compare",
@@ -161,8 +162,8 @@ describe("aoai-gateway simulate --compare", () => {
   it("prints the settings side by side", async () => {
     const r = await cli(
       "simulate",
-      "--stack",
-      "prod",
+      "--config",
+      exampleFile("prod"),
       "--duration",
       "2m",
       "--compare",
@@ -179,8 +180,8 @@ describe("aoai-gateway simulate --compare", () => {
     const file = join(dir, "cmp.svg");
     const r = await cli(
       "simulate",
-      "--stack",
-      "dev",
+      "--config",
+      exampleFile("dev"),
       "--duration",
       "1m",
       "--compare",
@@ -196,7 +197,7 @@ describe("aoai-gateway simulate --compare", () => {
   });
 
   it("validates each value like stack config", async () => {
-    const r = await cli("simulate", "--stack", "dev", "--compare", "circuitBreaker.tripDuration=10s");
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--compare", "circuitBreaker.tripDuration=10s");
     expect([r.code, r.err]).toEqual([
       1,
       "invalid stack config (1 problem):\n" +
@@ -205,7 +206,7 @@ describe("aoai-gateway simulate --compare", () => {
   });
 
   it("rejects a spec without values with exit code 2", async () => {
-    const r = await cli("simulate", "--stack", "dev", "--compare", "routing.mode");
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--compare", "routing.mode");
     expect([r.code, r.err]).toEqual([
       2,
       'error: --compare "routing.mode": expected KEY=V1,V2 (for example circuitBreaker.tripDuration=PT10S,PT1M or routing.mode=pool,policy)\n',
@@ -215,12 +216,12 @@ describe("aoai-gateway simulate --compare", () => {
 
 describe("aoai-gateway simulate usage errors", () => {
   it("rejects --load and --rpm together", async () => {
-    const r = await cli("simulate", "--stack", "dev", "--load", "0.5", "--rpm", "10");
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--load", "0.5", "--rpm", "10");
     expect([r.code, r.err]).toEqual([2, "error: option '--load <fraction>' cannot be used with option '--rpm <n>'\n"]);
   });
 
   it("rejects a duration it cannot read", async () => {
-    const r = await cli("simulate", "--stack", "dev", "--duration", "ten minutes");
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--duration", "ten minutes");
     expect([r.code, r.err]).toEqual([
       2,
       'error: --duration "ten minutes": allowed is a duration such as 90s, 10m or 1h (up to 24h)\n',
@@ -228,7 +229,7 @@ describe("aoai-gateway simulate usage errors", () => {
   });
 
   it("rejects a load that is not a positive number", async () => {
-    const r = await cli("simulate", "--stack", "dev", "--load", "-1");
+    const r = await cli("simulate", "--config", exampleFile("dev"), "--load", "-1");
     expect([r.code, r.err]).toEqual([2, 'error: --load "-1": allowed is a positive number\n']);
   });
 });

@@ -13,6 +13,7 @@ import { parse, stringify } from "yaml";
 import { stackFile } from "../infra/config/load";
 import type { Plan } from "../infra/model/plan";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 
 const DOC = readFileSync(join(__dirname, "..", "docs", "common-tasks.md"), "utf8");
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-recipes-"));
@@ -190,7 +191,7 @@ describe("recipe: move a deployment to PTU with spillover", () => {
 
 describe("recipe: add an environment", () => {
   it("gives the new stack its own gateway and account names", async () => {
-    const dev = JSON.parse((await cli("plan", "--stack", "dev", "--json")).out) as Plan;
+    const dev = JSON.parse((await cli("plan", "--config", exampleFile("dev"), "--json")).out) as Plan;
     const staging = await planOf("add-environment");
     expect([
       staging.gateway.name,

@@ -14,9 +14,10 @@ import {
 import type { Plan } from "../infra/model/plan";
 import { buildTopology } from "../infra/model/topology";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 import { backend, deployment, validRawConfig } from "./helpers/config-fixtures";
 
-const prod = () => loadTopology(stackFile("prod"));
+const prod = () => loadTopology(exampleFile("prod"));
 
 /** One gpt-4o GlobalStandard member of 100K TPM (the fixture). */
 const single = () => buildTopology(validateConfig(validRawConfig()));
@@ -111,7 +112,7 @@ describe("cost estimate", () => {
 
 describe("aoai-gateway plan cost", () => {
   it("--json carries the estimate under cost with the default assumptions", async () => {
-    const plan = JSON.parse((await cli("plan", "--stack", "dev", "--json")).out) as Plan;
+    const plan = JSON.parse((await cli("plan", "--config", exampleFile("dev"), "--json")).out) as Plan;
     expect([plan.cost?.currency, plan.cost?.assumptions]).toEqual([
       "USD",
       { utilization: 0.5, inputShare: 0.75, cachedInputShare: 0, hoursPerMonth: 730 },
@@ -121,8 +122,8 @@ describe("aoai-gateway plan cost", () => {
   it("takes the assumptions from --utilization, --input-share and --cached-input-share", async () => {
     const r = await cli(
       "plan",
-      "--stack",
-      "dev",
+      "--config",
+      exampleFile("dev"),
       "--json",
       "--utilization",
       "0.8",
@@ -140,7 +141,7 @@ describe("aoai-gateway plan cost", () => {
   });
 
   it("prints a dated, labelled estimate section with its assumptions", async () => {
-    const lines = (await cli("plan", "--stack", "dev")).out.split("\n");
+    const lines = (await cli("plan", "--config", exampleFile("dev"))).out.split("\n");
     expect(
       [
         "Cost estimate (USD a month, list prices as of 2026-07-31, data file dated 2026-12-02; Estimate only: list prices in USD, no discounts, reservations, taxes or support; monthly = 730 hours)",
@@ -151,7 +152,7 @@ describe("aoai-gateway plan cost", () => {
   });
 
   it("rejects a share outside 0..1 with exit code 2", async () => {
-    const r = await cli("plan", "--stack", "dev", "--utilization", "1.5");
+    const r = await cli("plan", "--config", exampleFile("dev"), "--utilization", "1.5");
     expect([r.code, r.err]).toEqual([2, 'error: --utilization "1.5": allowed is a number from 0 to 1\n']);
   });
 });

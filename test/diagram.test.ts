@@ -14,6 +14,7 @@ import { capacityLabel, mermaidDiagram, pickLabel, svgDiagram } from "../infra/m
 import { xmlEscape } from "../infra/model/xml";
 import { type Plan, createPlan } from "../infra/model/plan";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 
 const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-diagram-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -172,12 +173,12 @@ describe("diagram escaping", () => {
 
 describe("aoai-gateway diagram errors", () => {
   it("exits 1 with one line when --out is a folder", async () => {
-    const r = await cli("diagram", "--stack", "dev", "--out", dir);
+    const r = await cli("diagram", "--config", exampleFile("dev"), "--out", dir);
     expect([r.code, r.err]).toEqual([1, `error: cannot write ${dir}: it is a folder, not a file\n`]);
   });
 
   it("exits 2 for a format it does not draw", async () => {
-    const r = await cli("diagram", "--stack", "dev", "--format", "png");
+    const r = await cli("diagram", "--config", exampleFile("dev"), "--format", "png");
     expect([r.code, r.err]).toEqual([
       2,
       "error: option '-f, --format <format>' argument 'png' is invalid. Allowed choices are mermaid, svg.\n",

@@ -11,6 +11,7 @@ import { stackFile, stackNames } from "../infra/config/load";
 import { loadTopology } from "../infra/cli/common";
 import { API_ID, API_PATH } from "../infra/model/names";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 
 const ROOT = resolve(__dirname, "..");
 const DOCS = join(ROOT, "docs");
@@ -121,7 +122,7 @@ describe("README.md", () => {
   it("shows lines of `plan --stack dev` exactly as the CLI prints them", async () => {
     const at = readme.indexOf("<!-- plan --stack dev");
     const sample = readme.slice(readme.indexOf("```text\n", at) + 8, readme.indexOf("\n```", at + 1));
-    const actual = (await cli("plan", "--stack", "dev")).out.split("\n");
+    const actual = (await cli("plan", "--config", exampleFile("dev"))).out.split("\n");
     expect(sample.split("\n").filter((l) => !actual.includes(l))).toEqual([]);
   });
 

@@ -84,7 +84,11 @@ describe.each(stackFiles())("stack $name", ({ name, file }) => {
       ofType(mocked, T.role)
         .map((r) => r.name)
         .sort(),
-    ).toEqual(topology().accounts.map((a) => `access-${a.key}`).sort());
+    ).toEqual(
+      topology()
+        .accounts.map((a) => `access-${a.key}`)
+        .sort(),
+    );
   });
 
   it("gives every route in pool mode a pool listing exactly its members, with their priorities and weights", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cli } from "./helpers/cli";
+import { exampleFile } from "./helpers/stacks";
 import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
 import { buildTopology } from "../infra/model/topology";
@@ -23,13 +24,13 @@ function programXml(stack: string, mode?: "pool" | "policy"): string {
 describe("aoai-gateway render", () => {
   it("writes one file per scope and exits 0", async () => {
     const out = join(dir, "prod");
-    const r = await cli("render", "--stack", "prod", "--out", out);
+    const r = await cli("render", "--config", exampleFile("prod"), "--out", out);
     expect([r.code, r.err, readdirSync(out)]).toEqual([0, "", ["api-azure-openai.xml"]]);
   });
 
   it("writes exactly the text the program attaches", async () => {
     const out = join(dir, "prod-same");
-    await cli("render", "--stack", "prod", "--out", out);
+    await cli("render", "--config", exampleFile("prod"), "--out", out);
     expect(readFileSync(join(out, "api-azure-openai.xml"), "utf8")).toBe(programXml("prod"));
   });
 
@@ -42,13 +43,13 @@ describe("aoai-gateway render", () => {
 
   it("renders the other routing mode with --routing-mode", async () => {
     const out = join(dir, "prod-policy");
-    await cli("render", "--stack", "prod", "--routing-mode", "policy", "--out", out);
+    await cli("render", "--config", exampleFile("prod"), "--routing-mode", "policy", "--out", out);
     expect(readFileSync(join(out, "api-azure-openai.xml"), "utf8")).toBe(programXml("prod", "policy"));
   });
 
   it("reports the routing mode and files as JSON with --json", async () => {
     const out = join(dir, "dev-json");
-    const r = await cli("render", "--stack", "dev", "--routing-mode", "policy", "--out", out, "--json");
+    const r = await cli("render", "--config", exampleFile("dev"), "--routing-mode", "policy", "--out", out, "--json");
     expect(JSON.parse(r.out)).toEqual({
       routingMode: "policy",
       policies: [{ scope: "api", id: "azure-openai", file: join(out, "api-azure-openai.xml") }],
@@ -88,12 +89,12 @@ describe("aoai-gateway render", () => {
   });
 
   it("exits 2 without --out", async () => {
-    const r = await cli("render", "--stack", "prod");
+    const r = await cli("render", "--config", exampleFile("prod"));
     expect([r.code, r.err]).toEqual([2, "error: required option '-o, --out <dir>' not specified\n"]);
   });
 
   it("exits 2 for an unknown routing mode", async () => {
-    const r = await cli("render", "--stack", "prod", "--routing-mode", "random", "--out", join(dir, "never"));
+    const r = await cli("render", "--config", exampleFile("prod"), "--routing-mode", "random", "--out", join(dir, "never"));
     expect([r.code, r.err]).toEqual([
       2,
       "error: option '--routing-mode <mode>' argument 'random' is invalid. Allowed choices are pool, policy.\n",

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
-import { namespaceConfig, readStackConfig, stackFile, stackNames } from "../infra/config/load";
+import { namespaceConfig, readStackConfig } from "../infra/config/load";
 import type { RoutingMode } from "../infra/config/schema";
 import { validateConfig } from "../infra/config/validate";
 import { backendId, poolId } from "../infra/model/names";
@@ -28,24 +28,37 @@ import {
   validRawConfig,
   type RawConfigFixture,
 } from "./helpers/config-fixtures";
+import { SKIPPED_WITHOUT_SHARED, policyLinter } from "./helpers/shared-tools";
+import { EXAMPLE_NAMES, type ExampleName, exampleFile, stackFiles } from "./helpers/stacks";
 
 const ROOT = resolve(__dirname, "..");
-const LINTER = resolve(ROOT, "..", "shared", "tools", "apim-policy-lint");
-/** Every stack file in stacks/ (issue #11: no test pins the list). */
-const STACKS = stackNames();
+const LINTER = policyLinter();
+
+/** The linter's report on one file (only called by tests that skip without it). */
+function lint(file: string): string {
+  if (LINTER === null) throw new Error("apim-policy-lint is not installed");
+  return execFileSync(LINTER, [file], { encoding: "utf8" });
+}
+/** Every stack file in stacks/ (issue #11: no test pins the list; #17: nothing pins their values either). */
+const STACKS = stackFiles();
 const MODES: readonly RoutingMode[] = ["pool", "policy"];
 
 const scratch = mkdtempSync(join(tmpdir(), "aoai-gateway-policies-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A stack's topology; with `mode`, from a cloned config whose `routing.mode` is set to it. */
-function stackTopology(stack: string, mode?: RoutingMode): Topology {
-  const raw = structuredClone(namespaceConfig(readStackConfig(stackFile(stack))));
+/** A stack file's topology; with `mode`, from a cloned config whose `routing.mode` is set to it. */
+function topologyOf(file: string, mode?: RoutingMode): Topology {
+  const raw = structuredClone(namespaceConfig(readStackConfig(file)));
   if (mode) {
     const routing = raw.routing !== null && typeof raw.routing === "object" ? raw.routing : {};
     raw.routing = { ...routing, mode };
   }
   return buildTopology(validateConfig(raw));
+}
+
+/** A shipped example's topology from its test-owned copy (test/fixtures/examples): what pinned tests use (#17). */
+function stackTopology(stack: ExampleName, mode?: RoutingMode): Topology {
+  return topologyOf(exampleFile(stack), mode);
 }
 
 function fixtureTopology(raw: RawConfigFixture): Topology {
@@ -170,7 +183,7 @@ function expectedMembers(topology: Topology, route: string): PolicyMember[] {
   }));
 }
 
-const CASES = STACKS.flatMap((stack) => MODES.map((mode) => ({ stack, mode })));
+const CASES = STACKS.flatMap(({ name, file }) => MODES.map((mode) => ({ stack: name, file, mode })));
 
 // ---- createPolicyContext ---------------------------------------------------
 
@@ -336,8 +349,8 @@ describe("isoDurationSeconds", () => {
 
 // ---- Policy-mode selection data --------------------------------------------
 
-describe.each(STACKS)("policy-mode selection data, stack %s", (stack) => {
-  const topology = stackTopology(stack, "policy");
+describe.each(STACKS)("policy-mode selection data, stack $name", ({ file }) => {
+  const topology = topologyOf(file, "policy");
   const data = emittedMembers(apiXml(topology));
 
   it("emits every route's members, and only those, with their priority and weight", () => {
@@ -372,8 +385,8 @@ describe.each(STACKS)("policy-mode selection data, stack %s", (stack) => {
 
 // ---- Every rendered document: both stacks, both modes ----------------------
 
-describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, mode }) => {
-  const topology = stackTopology(stack, mode);
+describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, file, mode }) => {
+  const topology = topologyOf(file, mode);
   const xml = apiXml(topology);
   const root = parse(xml);
   const largest = Math.max(...topology.routes.map((r) => r.members.length));
@@ -382,20 +395,13 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     expect(XMLValidator.validate(xml)).toBe(true);
   });
 
-  it.skipIf(!existsSync(LINTER))(
-    `passes ../shared/tools/apim-policy-lint${existsSync(LINTER) ? "" : " (skipped: ../shared is not beside this checkout)"}`,
-    () => {
-      const dir = join(scratch, `${stack}-${mode}`);
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, "api-azure-openai.xml");
-      writeFileSync(file, xml);
-      const out = execFileSync(LINTER, [file], { encoding: "utf8" });
-      expect(out).toContain(`${file}: valid`);
-    },
-  );
-
-  it("matches the reviewed snapshot", async () => {
-    await expect(xml).toMatchFileSnapshot(`./__snapshots__/policies/${stack}-${mode}.api-azure-openai.xml`);
+  it.skipIf(LINTER === null)(`passes ../shared/tools/apim-policy-lint${LINTER ? "" : SKIPPED_WITHOUT_SHARED}`, () => {
+    const dir = join(scratch, `${stack}-${mode}`);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "api-azure-openai.xml");
+    writeFileSync(file, xml);
+    const out = lint(file);
+    expect(out).toContain(`${file}: valid`);
   });
 
   it("has the four sections, each once", () => {
@@ -545,13 +551,12 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
     });
   });
 
-  it("has a token limit per team that sets one (prod: 2, dev: none) and one token metric", () => {
+  it("has a token limit per team that sets one and one token metric", () => {
     const teams = topology.consumers.filter((c) => c.tokensPerMinute !== undefined || c.tokenQuota !== undefined);
     expect([all(root, "azure-openai-token-limit").length, all(root, "azure-openai-emit-token-metric").length]).toEqual([
       teams.length,
       1,
     ]);
-    expect(teams.length).toBe(stack === "prod" ? 2 : 0);
   });
 
   it("has no Entra ID token validation with the default clientAuth mode key", () => {
@@ -560,6 +565,32 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
 });
 
 // ---- What differs between the modes ----------------------------------------
+
+// ---- The shipped examples (test/fixtures/examples): reviewed snapshots and pinned counts (#17) ----------
+// Keyed to the test-owned fixtures only, so a stack an adopter adds to stacks/ never makes vitest write a
+// snapshot into test/ (and CI=true never fails for a missing one).
+
+describe.each(EXAMPLE_NAMES.flatMap((stack) => MODES.map((mode) => ({ stack, mode }))))(
+  "api policy of the $stack example, routing mode $mode",
+  ({ stack, mode }) => {
+    const xml = apiXml(stackTopology(stack, mode));
+
+    it("matches the reviewed snapshot", async () => {
+      await expect(xml).toMatchFileSnapshot(`./__snapshots__/policies/${stack}-${mode}.api-azure-openai.xml`);
+    });
+  },
+);
+
+describe("team token limits in the examples", () => {
+  it("renders prod's two team limits, none in dev or staging", () => {
+    const limits = (stack: ExampleName) => all(parse(apiXml(stackTopology(stack))), "azure-openai-token-limit").length;
+    expect(EXAMPLE_NAMES.map((s) => [s, limits(s)])).toEqual([
+      ["dev", 0],
+      ["prod", 2],
+      ["staging", 0],
+    ]);
+  });
+});
 
 describe("pool mode", () => {
   const topology = stackTopology("prod", "pool");
@@ -710,14 +741,11 @@ describe("token hooks enabled", () => {
     ]);
   });
 
-  it.skipIf(!existsSync(LINTER))(
-    `still passes the linter${existsSync(LINTER) ? "" : " (skipped: ../shared is not beside this checkout)"}`,
-    () => {
-      const file = join(scratch, "hooks-on.xml");
-      writeFileSync(file, xml);
-      expect(execFileSync(LINTER, [file], { encoding: "utf8" })).toContain(`${file}: valid`);
-    },
-  );
+  it.skipIf(LINTER === null)(`still passes the linter${LINTER ? "" : SKIPPED_WITHOUT_SHARED}`, () => {
+    const file = join(scratch, "hooks-on.xml");
+    writeFileSync(file, xml);
+    expect(lint(file)).toContain(`${file}: valid`);
+  });
 });
 
 describe("templates", () => {

@@ -7,8 +7,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
 import { T, named, ofType, runStack, stackConfig, withBackends, withConfig } from "./helpers/program";
+import { type ExampleName, exampleFile } from "./helpers/stacks";
 import { loadTopology } from "../infra/cli/common";
-import { stackFile } from "../infra/config/load";
 import { TIERS } from "../infra/config/schema";
 import { portalStatus } from "../infra/components/api-gateway";
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
   prod = await runStack(stackConfig("prod"));
 });
 
-function gatewayWith(stack: string, changes: Record<string, unknown>): Record<string, unknown> {
+function gatewayWith(stack: ExampleName, changes: Record<string, unknown>): Record<string, unknown> {
   const config = withConfig(stack, {});
   config["aoai-gateway:gateway"] = { ...(config["aoai-gateway:gateway"] as object), ...changes };
   return config;
@@ -135,7 +135,7 @@ describe("service properties per tier", () => {
   // Developer portal "No" for Consumption. Validation refuses Consumption today
   // (its 16 KiB policy limit, issue #9), so the rule is checked on the pure helper.
   it("would send the developer portal and the retired legacy portal as Disabled on Consumption, which has neither", () => {
-    const gateway = loadTopology(stackFile("dev")).gateway;
+    const gateway = loadTopology(exampleFile("dev")).gateway;
     expect(portalStatus({ ...gateway, sku: "Consumption", tier: TIERS.Consumption })).toEqual({
       developerPortalStatus: "Disabled",
       legacyPortalStatus: "Disabled",

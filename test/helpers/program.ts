@@ -28,7 +28,10 @@ export interface RawBackendEntry extends Record<string, unknown> {
 }
 
 /** A copy of a stack's config whose `aoai-gateway:backends` list `change` has edited in place. */
-export function withBackends(stack: ExampleName, change: (backends: RawBackendEntry[]) => void): Record<string, unknown> {
+export function withBackends(
+  stack: ExampleName,
+  change: (backends: RawBackendEntry[]) => void,
+): Record<string, unknown> {
   const config = withConfig(stack, {});
   const backends = config["aoai-gateway:backends"] as RawBackendEntry[];
   change(backends);
