@@ -1,6 +1,5 @@
 /** The cost estimate `plan` shows (issue #13): infra/model/cost.ts and infra/data/model-prices.json. */
 import { describe, expect, it } from "vitest";
-import { stackFile, stackNames } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
 import { loadTopology } from "../infra/cli/common";
 import {
@@ -14,7 +13,7 @@ import {
 import type { Plan } from "../infra/model/plan";
 import { buildTopology } from "../infra/model/topology";
 import { cli } from "./helpers/cli";
-import { exampleFile } from "./helpers/stacks";
+import { EXAMPLE_NAMES, exampleFile } from "./helpers/stacks";
 import { backend, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const prod = () => loadTopology(exampleFile("prod"));
@@ -35,9 +34,9 @@ describe("cost data file", () => {
     ]);
   });
 
-  it("prices every Standard-family deployment of every stack", () => {
-    const unpriced = stackNames().flatMap((name) =>
-      loadTopology(stackFile(name)).accounts.flatMap((a) =>
+  it("prices every Standard-family deployment of the shipped examples", () => {
+    const unpriced = EXAMPLE_NAMES.flatMap((name) =>
+      loadTopology(exampleFile(name)).accounts.flatMap((a) =>
         a.deployments
           .filter((d) => !d.provisioned && tokenPrices(d.model, d.sku) === null)
           .map((d) => `${name}: ${d.model} ${d.sku}`),

@@ -7,11 +7,11 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { stackFile, stackNames } from "../infra/config/load";
 import { loadTopology } from "../infra/cli/common";
 import { API_ID, API_PATH } from "../infra/model/names";
-import { cli } from "./helpers/cli";
-import { exampleFile } from "./helpers/stacks";
+import { DEFAULT_COST_ASSUMPTIONS } from "../infra/model/cost";
+import { createPlan, formatPlan } from "../infra/model/plan";
+import { EXAMPLE_NAMES, exampleFile } from "./helpers/stacks";
 
 const ROOT = resolve(__dirname, "..");
 const DOCS = join(ROOT, "docs");
@@ -119,11 +119,20 @@ describe("README.md", () => {
     expect(readme.split("\n").length).toBeLessThan(250);
   });
 
-  it("shows lines of `plan --stack dev` exactly as the CLI prints them", async () => {
+  // Issue #17: the sample was sliced up to its own opening fence, so it was empty and nothing was
+  // compared (a changed "Quota pools" header went unnoticed). It is the shipped dev example's output: what
+  // `plan --stack dev` prints for test/fixtures/examples/Pulumi.dev.yaml (cli-plan.test.ts shows `--stack`
+  // prints formatPlan with the stack name), so an adopter's own dev stack does not break it.
+  it("shows lines of `plan --stack dev` exactly as the CLI prints them", () => {
     const at = readme.indexOf("<!-- plan --stack dev");
-    const sample = readme.slice(readme.indexOf("```text\n", at) + 8, readme.indexOf("\n```", at + 1));
-    const actual = (await cli("plan", "--config", exampleFile("dev"))).out.split("\n");
-    expect(sample.split("\n").filter((l) => !actual.includes(l))).toEqual([]);
+    const start = readme.indexOf("```text\n", at) + "```text\n".length;
+    const sample = readme.slice(start, readme.indexOf("\n```", start)).split("\n");
+    const plan = createPlan(loadTopology(exampleFile("dev")), DEFAULT_COST_ASSUMPTIONS);
+    const actual = formatPlan(plan, { stack: "dev" }).split("\n");
+    expect({ lines: sample.length, missing: sample.filter((l) => !actual.includes(l)) }).toEqual({
+      lines: 20,
+      missing: [],
+    });
   });
 
   it("names the API by its id and path in the picture", () => {
@@ -137,7 +146,7 @@ describe("README.md", () => {
 });
 
 describe("names the docs call", () => {
-  const routes = new Set(stackNames().flatMap((s) => loadTopology(stackFile(s)).routes.map((r) => r.name)));
+  const routes = new Set(EXAMPLE_NAMES.flatMap((s) => loadTopology(exampleFile(s)).routes.map((r) => r.name)));
   const used = files.flatMap((f) =>
     [...read(f).matchAll(/\/deployments\/([A-Za-z0-9._-]+)(?=[/?\s]|$)|\bmodel[=:] ?"([A-Za-z0-9._-]+)"/g)].map(
       (m) => ({
@@ -151,7 +160,7 @@ describe("names the docs call", () => {
     expect(used.length).toBeGreaterThanOrEqual(2);
   });
 
-  it("every literal deployment in a URL or a model field is a route of an example stack", () => {
+  it("every literal deployment in a URL or a model field is a route of a shipped example (test/fixtures/examples)", () => {
     expect(used.filter((u) => !routes.has(u.name))).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@
  * sources), and the workbook is built per stack from its topology.
  */
 import { describe, expect, it } from "vitest";
-import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
+import { namespaceConfig, readStackConfig } from "../infra/config/load";
+import { type ExampleName, exampleFile } from "./helpers/stacks";
 import { validateConfig } from "../infra/config/validate";
 import { TIERS } from "../infra/config/schema";
 import schema from "../infra/data/log-schema.json";
@@ -26,8 +27,8 @@ import {
 import { buildTopology, type Topology } from "../infra/model/topology";
 import { validRawConfig } from "./helpers/config-fixtures";
 
-function stackTopology(stack: string, change?: (raw: Record<string, unknown>) => void): Topology {
-  const raw = structuredClone(namespaceConfig(readStackConfig(stackFile(stack))));
+function stackTopology(stack: ExampleName, change?: (raw: Record<string, unknown>) => void): Topology {
+  const raw = structuredClone(namespaceConfig(readStackConfig(exampleFile(stack))));
   change?.(raw);
   return buildTopology(validateConfig(raw));
 }

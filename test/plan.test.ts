@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
+import { namespaceConfig, readStackConfig } from "../infra/config/load";
+import { type ExampleName, exampleFile } from "./helpers/stacks";
 import { validateConfig } from "../infra/config/validate";
 import { clientSnippet, createPlan, formatPlan, type Plan } from "../infra/model/plan";
 import { buildTopology } from "../infra/model/topology";
 import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
 
-function stackPlan(stack: string): Plan {
-  return createPlan(buildTopology(validateConfig(namespaceConfig(readStackConfig(stackFile(stack))))));
+/** A shipped example's plan, from its test-owned copy in test/fixtures/examples (#17). */
+function stackPlan(stack: ExampleName): Plan {
+  return createPlan(buildTopology(validateConfig(namespaceConfig(readStackConfig(exampleFile(stack))))));
 }
 
 function fixturePlan(raw: RawConfigFixture): Plan {
@@ -23,7 +25,7 @@ const PROD_EU = "00000000-0000-0000-0000-0000000a0004";
 const DEV_SERVICE = "contoso-ai-dev-3fdee8b8";
 const DEV_URL = `https://${DEV_SERVICE}.azure-api.net`;
 
-describe("plan of stacks/Pulumi.dev.yaml", () => {
+describe("plan of the dev example (test/fixtures/examples/Pulumi.dev.yaml)", () => {
   const plan = stackPlan("dev");
 
   it("unlocks 600,000 TPM in total", () => {
@@ -155,7 +157,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
   });
 });
 
-describe("plan of stacks/Pulumi.prod.yaml", () => {
+describe("plan of the prod example (test/fixtures/examples/Pulumi.prod.yaml)", () => {
   const plan = stackPlan("prod");
 
   it("unlocks 8,325,000 TPM in total", () => {

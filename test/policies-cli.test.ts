@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { cli } from "./helpers/cli";
-import { exampleFile } from "./helpers/stacks";
-import { namespaceConfig, readStackConfig, stackFile } from "../infra/config/load";
+import { type ExampleName, exampleFile } from "./helpers/stacks";
+import { namespaceConfig, readStackConfig } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
 import { buildTopology } from "../infra/model/topology";
 import { renderPolicies } from "../infra/policies/render";
@@ -15,8 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-render-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the Pulumi program attaches for a stack: renderPolicies over its topology, routing.mode optionally set. */
-function programXml(stack: string, mode?: "pool" | "policy"): string {
-  const raw = structuredClone(namespaceConfig(readStackConfig(stackFile(stack))));
+function programXml(stack: ExampleName, mode?: "pool" | "policy"): string {
+  const raw = structuredClone(namespaceConfig(readStackConfig(exampleFile(stack))));
   if (mode) raw.routing = { mode };
   return renderPolicies(buildTopology(validateConfig(raw)))[0].xml;
 }
@@ -36,7 +36,7 @@ describe("aoai-gateway render", () => {
 
   it("prints the scope, the entity and the file it wrote", async () => {
     const out = join(dir, "prod-print");
-    expect((await cli("render", "-s", "prod", "-o", out)).out).toBe(
+    expect((await cli("render", "-c", exampleFile("prod"), "-o", out)).out).toBe(
       `api azure-openai: ${join(out, "api-azure-openai.xml")}\n`,
     );
   });
@@ -94,7 +94,15 @@ describe("aoai-gateway render", () => {
   });
 
   it("exits 2 for an unknown routing mode", async () => {
-    const r = await cli("render", "--config", exampleFile("prod"), "--routing-mode", "random", "--out", join(dir, "never"));
+    const r = await cli(
+      "render",
+      "--config",
+      exampleFile("prod"),
+      "--routing-mode",
+      "random",
+      "--out",
+      join(dir, "never"),
+    );
     expect([r.code, r.err]).toEqual([
       2,
       "error: option '--routing-mode <mode>' argument 'random' is invalid. Allowed choices are pool, policy.\n",
