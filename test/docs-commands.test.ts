@@ -10,10 +10,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildProgram } from "../infra/cli/main";
 import { cli } from "./helpers/cli";
 import { EXAMPLE_NAMES, exampleFile } from "./helpers/stacks";
 
 const ROOT = resolve(__dirname, "..");
+const ADOPTER_STACK = join(__dirname, "fixtures", "adopter", "Pulumi.acme.yaml");
 const scratch = mkdtempSync(join(tmpdir(), "aoai-gateway-doc-commands-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -81,10 +83,12 @@ function words(line: string): string[] {
 /** The argv the test runs for a doc command: stacks are the examples' fixtures, written files go to scratch. */
 function argvFor(line: string): string[] {
   const argv = words(line);
+  // A shipped example's test-owned copy, or the adopter stack docs/your-stacks.md adds (acme).
   const stack = (name: string) => {
     const example = EXAMPLE_NAMES.find((e) => e === name);
-    if (!example) throw new Error(`"${line}" names stack ${name}, not a shipped example`);
-    return exampleFile(example);
+    if (example) return exampleFile(example);
+    if (name === "acme") return ADOPTER_STACK;
+    throw new Error(`"${line}" names stack ${name}, neither a shipped example nor the adopter fixture`);
   };
   let named: string | undefined;
   const out: string[] = [];
@@ -126,6 +130,32 @@ describe("shell blocks in README.md and docs/", () => {
 
   it("either hold only aoai-gateway commands or say why they are not run offline", () => {
     expect(blocks.filter((b) => !onlyCli(b) && b.notRun === null).map((b) => `${b.file}:${b.line}`)).toEqual([]);
+  });
+});
+
+describe("the CLI in the docs", () => {
+  const program = buildProgram({ out: () => undefined, err: () => undefined }, () => undefined);
+  const cliDoc = readFileSync(join(ROOT, "docs", "cli.md"), "utf8");
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const readmeTable = readme.slice(readme.indexOf("## The CLI"), readme.indexOf("## How we test"));
+
+  it("docs/cli.md names every option of every command", () => {
+    const missing = program.commands.flatMap((c) =>
+      c.options.filter((o) => o.long && !cliDoc.includes(o.long)).map((o) => `${c.name()} ${o.long}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it("README's CLI table has a row for every command, and for plan's cost flags and --against", () => {
+    const rows = readmeTable.split("\n").filter((l) => l.startsWith("| `npx aoai-gateway "));
+    expect({
+      commands: program.commands
+        .map((c) => c.name())
+        .filter((n) => !rows.some((r) => r.startsWith(`| \`npx aoai-gateway ${n} `))),
+      plan: ["--utilization", "--input-share", "--cached-input-share", "--against"].filter(
+        (f) => !readmeTable.includes(f),
+      ),
+    }).toEqual({ commands: [], plan: [] });
   });
 });
 

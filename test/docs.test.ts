@@ -17,6 +17,7 @@ const ROOT = resolve(__dirname, "..");
 const DOCS = join(ROOT, "docs");
 const files = [
   join(ROOT, "README.md"),
+  join(ROOT, "CHANGELOG.md"),
   ...readdirSync(DOCS)
     .filter((f) => f.endsWith(".md"))
     .map((f) => join(DOCS, f)),
