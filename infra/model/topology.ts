@@ -20,6 +20,7 @@ import {
   type TierInfo,
   isProvisioned,
 } from "../config/schema";
+import { plainCredentialWarnings } from "../config/secrets";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
 import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
@@ -290,7 +291,7 @@ export function buildTopology(config: ValidConfig): Topology {
   const quotaPools = buildQuotaPools(config, accounts, warnings);
 
   const tier = TIERS[config.gateway.sku];
-  warnings.push(...monitoringWarnings(config, tier));
+  warnings.push(...monitoringWarnings(config, tier), ...plainCredentialWarnings(config));
   const gatewaySub = sub(config.gateway.subscription);
   const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
