@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { Option } from "commander";
+import { loadProblem } from "../config/plausibility";
 import { renderChart } from "../sim/chart";
 import { CompareSpecError, applySetting, parseCompare, parseValue } from "../sim/compare";
 import { PROFILES, type Profile } from "../sim/load";
@@ -28,9 +29,15 @@ interface SimulateOptions extends SourceOptions {
   compare?: string;
 }
 
-/** `90s`, `10m`, `1h` or plain seconds. */
+/** `90s`, `10m`, `1h`. A bare number is refused (issue #17): `--duration 10` could mean 10 s or 10 min. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  const bare = /^\d+(?:\.\d+)?$/.exec(text.trim());
+  if (bare) {
+    throw new UsageError(
+      `--duration ${JSON.stringify(text)}: give a unit: ${bare[0]}s, ${bare[0]}m or ${bare[0]}h (up to 24h)`,
+    );
+  }
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(text.trim());
   const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
   if (!(seconds > 0) || seconds > 24 * 3600) {
     throw new UsageError(
@@ -50,7 +57,11 @@ function positive(flag: string, text: string, integer: boolean): number {
 
 function loadSpec(opts: SimulateOptions): LoadSpec {
   if (opts.rpm !== undefined) return { rpm: positive("--rpm", opts.rpm, false) };
-  return { load: positive("--load", opts.load ?? "0.9", false) };
+  const load = positive("--load", opts.load ?? "0.9", false);
+  // issue #17: `--load 120` meant 120%, which would offer 120 times the usable TPM.
+  const problem = loadProblem(load);
+  if (problem) throw new UsageError(`--load ${JSON.stringify(opts.load)}: ${problem}`);
+  return { load };
 }
 
 function describeLoad(load: LoadSpec): string {
@@ -81,13 +92,14 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
       ),
   )
     .addOption(
-      new Option("--load <fraction>", "offered tokens as a share of the plan's usable TPM (default 0.9)").conflicts(
-        "rpm",
-      ),
+      new Option(
+        "--load <fraction>",
+        "offered tokens as a share of the plan's usable TPM, a fraction: 0.9 = 90%, 1.2 = 120% (default 0.9)",
+      ).conflicts("rpm"),
     )
     .addOption(new Option("--rpm <n>", "offered requests per minute over all routes (split by usable TPM)"))
     .option("--tokens-per-request <n>", "estimated tokens per request: prompt + max_tokens", "1000")
-    .option("--duration <d>", "simulated time: 90s, 10m, 1h", "10m")
+    .option("--duration <d>", "simulated time with its unit: 90s, 10m, 1h", "10m")
     .addOption(new Option("--profile <profile>", "load over time").choices([...PROFILES]).default("steady"))
     .option("--seed <n>", "random seed (same seed, same result)", "1")
     .option("--chart <file>", "write the time series as an SVG chart")

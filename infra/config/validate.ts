@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 import { buildCatalog, catalogProblem } from "./catalog";
+import { capacityProblems } from "./plausibility";
 import {
   APIM_SKUS,
   BackendSchema,
@@ -464,7 +465,7 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   }
-  problems.push(...spilloverProblems(root));
+  problems.push(...spilloverProblems(root), ...capacityProblems(root));
   if (tier && sku && tier.maxBackends !== null) {
     // Every route member is one APIM backend, and pool mode adds one pool per route (issue #9).
     const members = [...routes.values()].reduce((n, r) => n + r.members.length, 0);

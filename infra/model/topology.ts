@@ -20,6 +20,7 @@ import {
   type TierInfo,
   isProvisioned,
 } from "../config/schema";
+import { tokenLimitWarnings } from "../config/plausibility";
 import { plainCredentialWarnings } from "../config/secrets";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
@@ -293,6 +294,7 @@ export function buildTopology(config: ValidConfig): Topology {
   const tier = TIERS[config.gateway.sku];
   warnings.push(...monitoringWarnings(config, tier), ...plainCredentialWarnings(config));
   const gatewaySub = sub(config.gateway.subscription);
+  const totalTpm = routes.reduce((sum, r) => sum + r.usableTpm, 0);
   const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
     gateway: {
@@ -320,8 +322,8 @@ export function buildTopology(config: ValidConfig): Topology {
     policies: config.policies,
     monitoring: config.monitoring,
     clientAuth: config.clientAuth,
-    totalTpm: routes.reduce((sum, r) => sum + r.usableTpm, 0),
-    warnings,
+    totalTpm,
+    warnings: [...warnings, ...tokenLimitWarnings(config, totalTpm)],
   };
 }
 
