@@ -67,6 +67,7 @@ describe("plan of stacks/Pulumi.dev.yaml", () => {
       weight: 50,
       share: 0.5,
       spilloverDeployment: null,
+      spillover: null,
       groupShare: 0.5,
     });
     expect(plan.routes).toEqual([
