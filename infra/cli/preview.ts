@@ -76,9 +76,17 @@ function resourceLines(list: readonly RecordedResource[]): string[] {
   });
 }
 
-/** A resource as `preview --json` prints it: every secret input shown as [secret], never its value (issue #17). */
-export function maskSecrets(r: RecordedResource): RecordedResource {
-  if (r.secretInputs.length === 0) return r;
+/**
+ * A resource as `preview --json` prints it: every secret input shown as [secret], never its value, and
+ * `secretInputs` only where there are some (issue #17).
+ */
+export function maskSecrets(
+  r: RecordedResource,
+): Omit<RecordedResource, "secretInputs"> & { secretInputs?: readonly string[] } {
+  if (r.secretInputs.length === 0) {
+    const { secretInputs: _none, ...rest } = r;
+    return rest;
+  }
   return {
     ...r,
     inputs: Object.fromEntries(
