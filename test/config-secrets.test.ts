@@ -72,6 +72,12 @@ describe("secure: values", () => {
     ]);
   });
 
+  it("does not repeat a refused value that carries a credential", () => {
+    expect(problems(withWebhooks(["http://hooks.example.com/x?code=abc123"]))).toEqual([
+      'aoai-gateway:monitoring.alerts.webhooks[0]: got a value that carries a credential (query parameter "code"; not shown); allowed: an https:// URL',
+    ]);
+  });
+
   it("names the keys the engine would mark secret: those holding a secure: leaf", () => {
     expect(secretConfigKeys(readStackConfig(SECURE))).toEqual(["aoai-gateway:monitoring"]);
   });

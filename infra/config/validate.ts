@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import { buildCatalog, catalogProblem } from "./catalog";
 import { capacityProblems } from "./plausibility";
+import { credentialIn } from "./secrets";
 import {
   APIM_SKUS,
   BackendSchema,
@@ -20,6 +21,7 @@ import {
   type ParsedConfig,
   type RoutingMode,
   RootSchema,
+  SECRET_CAPABLE_KEYS,
   SubscriptionSchema,
   TIERS,
   isProvisioned,
@@ -164,6 +166,31 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** `["monitoring", "alerts", "webhooks", 0]` -> `monitoring.alerts.webhooks[]` (the schema form of a path). */
+function schemaPathOf(path: readonly PathPart[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === "number" ? `${out}[]` : out ? `${out}.${part}` : part),
+    "",
+  );
+}
+
+/**
+ * A refused value of a secret-capable key that carries a credential is not repeated in the message
+ * (issue #17: CI logs keep what `plan` prints).
+ */
+function hideCredential(issue: z.core.$ZodIssue, text: string): string {
+  const input = (issue as { input?: unknown }).input;
+  if (
+    typeof input !== "string" ||
+    !(SECRET_CAPABLE_KEYS as readonly string[]).includes(schemaPathOf(issue.path as PathPart[]))
+  )
+    return text;
+  const why = credentialIn(input);
+  return why === undefined
+    ? text
+    : text.replace(`got ${show(input)}`, `got a value that carries a credential (${why}; not shown)`);
+}
+
 /** The range an integer field accepts, for messages. */
 function range(r: { min: number; max: number }): string {
   return r.min === r.max ? `exactly ${r.min}` : `an integer from ${r.min} to ${r.max}`;
@@ -214,7 +241,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   const parsed = RootSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push({ path: issue.path as PathPart[], text: describeIssue(issue) });
+      problems.push({ path: issue.path as PathPart[], text: hideCredential(issue, describeIssue(issue)) });
     }
   }
   // Cross-field rules run on every entry that is valid on its own, so one typo
