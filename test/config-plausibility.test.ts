@@ -64,6 +64,25 @@ describe("capacity and PTU counts beyond any published quota", () => {
   });
 });
 
+describe("quota overrides", () => {
+  it("refuses tpm 450 in an override, with the 450K meant", () => {
+    const config = raw("capacity-units.yaml");
+    const subs = config.subscriptions as Record<string, unknown>[];
+    subs[0].quotas = [{ model: "gpt-4o", sku: "Standard", location: "swedencentral", tpm: 450 }];
+    expect(problems(config)).toContain(
+      "aoai-gateway:subscriptions[0].quotas[0].tpm: got 450; allowed: 0, or tokens per minute of 1,000 or more (no quota is smaller than one deployment of 1K TPM); did you mean tpm: 450000 (450K TPM)? tpm counts tokens, not thousands",
+    );
+  });
+
+  it("accepts tpm 0 (offers that grant nothing)", () => {
+    const config = raw("token-limits.yaml");
+    (config.subscriptions as Record<string, unknown>[])[0].quotas = [
+      { model: "o3", sku: "GlobalStandard", location: "swedencentral", tpm: 0 },
+    ];
+    expect(problems(config)).toEqual([]);
+  });
+});
+
 describe("team token limits", () => {
   const warnings = () =>
     buildTopology(validateConfig(raw("token-limits.yaml"))).warnings.filter((w) => w.includes("consumers"));

@@ -48,6 +48,18 @@ export function capacityProblems(root: Record<string, unknown>): { path: PathPar
   const parsedSubs = subscriptions.map((s) => SubscriptionSchema.safeParse(s));
   const subIndex = (alias: unknown) => parsedSubs.findIndex((s) => s.success && s.data.alias === alias);
   const problems: { path: PathPart[]; text: string }[] = [];
+  // A quota override counts tokens per minute, not thousands: `tpm: 450` meant 450K (0 is real: some
+  // offers grant nothing).
+  parsedSubs.forEach((sub, i) => {
+    if (!sub.success) return;
+    sub.data.quotas.forEach((q, j) => {
+      if (q.tpm === undefined || q.tpm === 0 || q.tpm >= data.smallestTokensPerMinute) return;
+      problems.push({
+        path: ["subscriptions", i, "quotas", j, "tpm"],
+        text: `got ${n(q.tpm)}; allowed: 0, or tokens per minute of ${n(data.smallestTokensPerMinute)} or more (no quota is smaller than one deployment of 1K TPM); did you mean tpm: ${q.tpm * 1000} (${shortTpm(q.tpm * 1000)} TPM)? tpm counts tokens, not thousands`,
+      });
+    });
+  });
   const backends = Array.isArray(root.backends) ? (root.backends as unknown[]) : [];
   backends.forEach((rawBackend, i) => {
     const b = (rawBackend ?? {}) as Record<string, unknown>;
