@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from "vitest";
 import { loadTopology } from "../infra/cli/common";
 import { readStackConfig } from "../infra/config/load";
 import { estimateCost } from "../infra/model/cost";
-import { mermaidDiagram } from "../infra/model/diagram";
+import { mermaidDiagram, svgDiagram } from "../infra/model/diagram";
 import { createPlan, formatPlan, percentsAddingUp } from "../infra/model/plan";
 import { sharesAddingUp } from "../infra/sim/report";
 import { simulate } from "../infra/sim/simulate";
@@ -76,6 +76,15 @@ describe("native spillover in plan", () => {
       mermaid.includes("+ spillover gpt-4o-overflow · GlobalStandard · 100K TPM"),
       mermaid.includes("route gpt-4o-overflow"),
     ]).toEqual([true, false]);
+  });
+
+  it("is drawn inside the PTU member in SVG too, with the team's limit on the clients box", () => {
+    const svg = svgDiagram(createPlan(spill()));
+    expect([
+      svg.includes(">+ spillover gpt-4o-overflow · GlobalStandard · 100K TPM</text>"),
+      svg.includes(">chat: 50,000 TPM</text>"),
+      svg.includes("route gpt-4o-overflow"),
+    ]).toEqual([true, true, false]);
   });
 
   it("stays an APIM backend in the program's backends output, marked as the PTU member's spillover", async () => {
