@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { namespaceConfig, readStackConfig } from "../infra/config/load";
-import { credentialIn, secretConfigKeys } from "../infra/config/secrets";
+import { SECRET_CAPABLE_KEYS, credentialIn, secretConfigKeys } from "../infra/config/secrets";
 import { ConfigError, validateConfig } from "../infra/config/validate";
 import type { MockRunResult } from "../infra/cli/mock-run";
 import { buildTopology } from "../infra/model/topology";
@@ -76,6 +76,10 @@ describe("secure: values", () => {
     expect(problems(withWebhooks(["http://hooks.example.com/x?code=abc123"]))).toEqual([
       'aoai-gateway:monitoring.alerts.webhooks[0]: got a value that carries a credential (query parameter "code"; not shown); allowed: an https:// URL',
     ]);
+  });
+
+  it("finds every secret-capable key in the schema: today the webhook URLs", () => {
+    expect(SECRET_CAPABLE_KEYS).toEqual(["monitoring.alerts.webhooks[]"]);
   });
 
   it("names the keys the engine would mark secret: those holding a secure: leaf", () => {

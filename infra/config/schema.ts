@@ -153,9 +153,6 @@ export function secretCapable(plain: z.ZodType<string>, allowed: string) {
   });
 }
 
-/** Paths (schema form, `a.b[]`) of every secret-capable key, for the docs and the plain-credential check. */
-export const SECRET_CAPABLE_KEYS = ["monitoring.alerts.webhooks[]"] as const;
-
 const region = z.string().refine((r) => REGIONS.includes(r), {
   error:
     "unknown Azure region; allowed: an Azure region name in lowercase without spaces, e.g. swedencentral, eastus2 (list: infra/data/azure-regions.json)",

@@ -2,15 +2,38 @@
  * Secrets in stack config (issue #17). Pure: no Pulumi.
  *
  * A value that can carry a credential is declared with `secretCapable` (schema.ts) and listed in
- * SECRET_CAPABLE_KEYS. The stack file may hold it as a Pulumi secret (`secure: v1:...`, what
+ * SECRET_CAPABLE_KEYS (found in the schema). The stack file may hold it as a Pulumi secret (`secure: v1:...`, what
  * `pulumi config set --path --secret` writes); the offline CLI cannot decrypt it and shows `[secret]`,
  * the engine passes it decrypted and the program keeps it a Pulumi secret. A plain-text value that looks
  * like a credential is warned about here, by key path, without ever repeating the value.
  */
-import { SECRET_CAPABLE_KEYS, isEncrypted } from "./schema";
+import { z } from "zod";
+import { RootSchema, SecureValueSchema, isEncrypted } from "./schema";
 import { type ValidConfig, keyPath } from "./validate";
 
 type PathPart = string | number;
+
+/**
+ * Paths (schema form, `a.b[]`) of every key built with `secretCapable`, found in the schema itself so a
+ * new secret-capable key is checked without being listed anywhere else.
+ */
+export function secretCapableKeys(schema: z.ZodType = RootSchema, prefix = ""): string[] {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) {
+    return secretCapableKeys(schema.unwrap() as z.ZodType, prefix);
+  }
+  if (schema instanceof z.ZodObject) {
+    return Object.entries(schema.shape as Record<string, z.ZodType>).flatMap(([k, v]) =>
+      secretCapableKeys(v, prefix ? `${prefix}.${k}` : k),
+    );
+  }
+  if (schema instanceof z.ZodArray) return secretCapableKeys(schema.element as z.ZodType, `${prefix}[]`);
+  if (schema instanceof z.ZodUnion && (schema.options as readonly z.ZodType[]).includes(SecureValueSchema)) {
+    return [prefix];
+  }
+  return [];
+}
+
+export const SECRET_CAPABLE_KEYS: readonly string[] = secretCapableKeys();
 
 /** Every value at a schema path such as `monitoring.alerts.webhooks[]`, with its concrete path. */
 export function valuesAt(root: unknown, schemaPath: string): { path: PathPart[]; value: unknown }[] {

@@ -9,7 +9,7 @@
 import type { z } from "zod";
 import { buildCatalog, catalogProblem } from "./catalog";
 import { capacityProblems } from "./plausibility";
-import { credentialIn } from "./secrets";
+import { SECRET_CAPABLE_KEYS, credentialIn } from "./secrets";
 import {
   APIM_SKUS,
   BackendSchema,
@@ -21,7 +21,6 @@ import {
   type ParsedConfig,
   type RoutingMode,
   RootSchema,
-  SECRET_CAPABLE_KEYS,
   SubscriptionSchema,
   TIERS,
   isProvisioned,
@@ -180,11 +179,7 @@ function schemaPathOf(path: readonly PathPart[]): string {
  */
 function hideCredential(issue: z.core.$ZodIssue, text: string): string {
   const input = (issue as { input?: unknown }).input;
-  if (
-    typeof input !== "string" ||
-    !(SECRET_CAPABLE_KEYS as readonly string[]).includes(schemaPathOf(issue.path as PathPart[]))
-  )
-    return text;
+  if (typeof input !== "string" || !SECRET_CAPABLE_KEYS.includes(schemaPathOf(issue.path as PathPart[]))) return text;
   const why = credentialIn(input);
   return why === undefined
     ? text
