@@ -77,12 +77,31 @@ export const routeEndpoints = apim.gatewayUrl.apply((url) =>
   Object.fromEntries(topology.routes.map((r) => [r.name, routeEndpoint(url, r.name)])),
 );
 /** Every pool member with where it runs and how it is weighted (the plan's members, with their APIM ids). */
-export const backends = createPlan(topology).routes.flatMap((route) =>
-  route.members.map(({ share, groupShare, capacityTpm, rpm, ...member }) => ({
-    route: route.deployment,
-    pool: topology.routingMode === "pool" ? poolId(route.deployment) : null,
-    ...member,
-  })),
+const plan = createPlan(topology);
+export const backends = plan.routes.flatMap((route) =>
+  route.members.flatMap(({ share, groupShare, capacityTpm, rpm, spillover, ...member }) => [
+    {
+      route: route.deployment,
+      pool: topology.routingMode === "pool" ? poolId(route.deployment) : null,
+      ...member,
+    },
+    // A native spillover deployment is shown inside its PTU member (issue #17) but is still an APIM
+    // backend of a route of its own name; list it once.
+    ...(spillover && !plan.routes.some((r) => r.deployment === spillover.deployment)
+      ? [
+          {
+            route: spillover.deployment,
+            pool: topology.routingMode === "pool" ? poolId(spillover.deployment) : null,
+            ...member,
+            backendId: spillover.backendId,
+            sku: spillover.sku,
+            capacity: spillover.capacity,
+            spilloverDeployment: null,
+            spilloverOf: member.backendId,
+          },
+        ]
+      : []),
+  ]),
 );
 /** Each account's endpoint, ARM id and deployments. */
 export const accounts = [...fleet.accounts.entries()].map(([key, account]) => ({

@@ -43,6 +43,7 @@ describe("changes against the deployed stack file", () => {
     after.backends[0].deployments[0] = deployment({ model: "gpt-4.1", version: "2025-04-14" });
     expect(changes(validRawConfig(), after)).toEqual([
       ["replace", "deployment hub-swedencentral/gpt-4o", 'model "gpt-4o" -> "gpt-4.1"'],
+      ["outage", "route gpt-4o", "every member is replaced delete-first in this up (hub-swedencentral/gpt-4o)"],
     ]);
   });
 
@@ -51,6 +52,7 @@ describe("changes against the deployed stack file", () => {
     after.backends[0].deployments[0].sku = "DataZoneStandard";
     expect(changes(validRawConfig(), after)).toEqual([
       ["replace", "deployment hub-swedencentral/gpt-4o", 'sku "GlobalStandard" -> "DataZoneStandard"'],
+      ["outage", "route gpt-4o", "every member is replaced delete-first in this up (hub-swedencentral/gpt-4o)"],
     ]);
   });
 
@@ -86,6 +88,7 @@ describe("changes against the deployed stack file", () => {
     expect(changes(validRawConfig(), after)).toEqual([
       ["replace", "account hub-swedencentral", "resourceGroup contoso-ai-hub-swedencentral-rg -> ai-rg"],
       ["replace", "deployment hub-swedencentral/gpt-4o", "its account is replaced"],
+      ["outage", "route gpt-4o", "every member is replaced delete-first in this up (hub-swedencentral/gpt-4o)"],
     ]);
   });
 
@@ -143,7 +146,7 @@ describe("aoai-gateway plan --against", () => {
     const r = await cli("plan", "--config", file("new.yaml", after), "--against", old);
     expect([r.code, r.out.slice(r.out.indexOf("Changes against"))]).toEqual([
       0,
-      `Changes against ${old} (1; 1 replace):\n  replace  deployment hub-swedencentral/gpt-4o: model "gpt-4o" -> "gpt-4.1"\n           Azure cannot change a deployment's model or type in place: deleted first (so old and new never draw from one quota pool at once), then created; member hub-swedencentral/gpt-4o is out of route gpt-4o meanwhile and the other members serve\n`,
+      `Changes against ${old} (1; 1 replace; 1 route down during the up):\n  replace  deployment hub-swedencentral/gpt-4o: model "gpt-4o" -> "gpt-4.1"\n           Azure cannot change a deployment's model or type in place: deleted first (so old and new never draw from one quota pool at once), then created; member hub-swedencentral/gpt-4o is out of route gpt-4o meanwhile\n  outage   route gpt-4o: every member is replaced delete-first in this up (hub-swedencentral/gpt-4o)\n           route gpt-4o is down from the first delete until a new deployment is created (calls to it fail meanwhile). To keep it serving, take two ups: first add members with the new settings beside the old ones (another backend entry with its own key, in another subscription or region) and deploy; then remove or change the old members and deploy again\n`,
     ]);
   });
 

@@ -69,6 +69,7 @@ describe("plan of the dev example (test/fixtures/examples/Pulumi.dev.yaml)", () 
       weight: 50,
       share: 0.5,
       spilloverDeployment: null,
+      spillover: null,
       groupShare: 0.5,
     });
     expect(plan.routes).toEqual([

@@ -79,7 +79,7 @@ describe("native spillover config", () => {
       ["aoai-spoke-eastus2-gpt-4o", null],
     ]);
     expect(formatPlan(plan).split("\n")).toContain(
-      "  aoai-hub-swedencentral-gpt-4o: traffic above its PTUs spills over to deployment gpt-4o-spill of the same account (Azure OpenAI native spillover), before the pool fails over",
+      "  + native spillover: a deployment of the member's own account takes the traffic above its PTUs (no 429 round trip), before the pool fails over; counted in the route's usable TPM",
     );
   });
 });

@@ -2,10 +2,11 @@
  * What every CLI command shares: output sinks, the stack-file options and
  * loading a stack file into the topology.
  */
-import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { StackFileError, namespaceConfig, readStackConfig, stackFile, stackNames } from "../config/load";
+import { PROJECT_ROOT, StackFileError, namespaceConfig, readStackConfig, stackFile, stackNames } from "../config/load";
+import { ConfigError } from "../config/validate";
 import { validateConfig } from "../config/validate";
 import { buildTopology, type Topology } from "../model/topology";
 
@@ -110,4 +111,39 @@ export function addStackOptions(cmd: Command): Command {
 /** `--stack NAME` or `--config FILE`, and `--json`. */
 export function addSourceOptions(cmd: Command): Command {
   return addStackOptions(cmd).option("--json", "print JSON instead of text", false);
+}
+
+/** `Pulumi.<name>.yaml` files in a folder (none when it cannot be read). */
+function stackFilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => /^Pulumi\.(.+)\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => resolve(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The other stack files a stack is compared with for resources both would create (issue #17): the ones
+ * beside it and, for `--config FILE` elsewhere, the project's stacks/ folder too, except the stack of the
+ * same file name (that is the stack itself, edited elsewhere). Files that do not load
+ * are skipped here: their own `plan` reports them.
+ */
+export function otherStackTopologies(file: string): { file: string; topology: Topology }[] {
+  const self = resolve(file);
+  // A file named like a stack in stacks/ (a draft of Pulumi.dev.yaml edited elsewhere) is that stack.
+  const sameStack = (f: string) => basename(f) === basename(self) && dirname(f) !== dirname(self);
+  const files = [...new Set([...stackFilesIn(dirname(self)), ...stackFilesIn(join(PROJECT_ROOT, "stacks"))])];
+  return files
+    .filter((f) => f !== self && !sameStack(f))
+    .flatMap((f) => {
+      try {
+        return [{ file: relative(process.cwd(), f) || f, topology: loadTopology(f) }];
+      } catch (e) {
+        if (e instanceof ConfigError || e instanceof StackFileError) return [];
+        throw e;
+      }
+    });
 }

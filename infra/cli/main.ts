@@ -13,6 +13,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/validate";
 import { PROJECT_ROOT, StackFileError } from "../config/load";
 import { addLegacyKeys, diffTopologies, formatChanges } from "../model/changes";
+import { formatConflicts, stackConflicts } from "../model/conflicts";
 import { DEFAULT_COST_ASSUMPTIONS } from "../model/cost";
 import { createPlan, formatPlan } from "../model/plan";
 import { registeredCommands } from "./commands";
@@ -24,6 +25,7 @@ import {
   addSourceOptions,
   examples,
   loadTopology,
+  otherStackTopologies,
   processIo,
   sourceFile,
 } from "./common";
@@ -101,17 +103,21 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       "the stack file as deployed (e.g. `git show main:stacks/Pulumi.prod.yaml > old.yaml`): also list what changes, what is replaced and what is refused",
     )
     .action((opts: SourceOptions & PlanCostOptions & { json: boolean; against?: string }) => {
-      const topology = loadTopology(sourceFile(opts));
+      const file = sourceFile(opts);
+      const topology = loadTopology(file);
       const plan = createPlan(topology, costAssumptions(opts));
       // issue #11: say which changes replace before anything reaches Azure.
       const changes = opts.against ? diffTopologies(loadTopology(opts.against, addLegacyKeys), topology) : undefined;
-      if (opts.json) io.out(JSON.stringify(changes ? { ...plan, changes } : plan, null, 2) + "\n");
+      // issue #17: another stack file that would create the same resources (a copied stack file) is an error.
+      const conflicts = stackConflicts(topology, otherStackTopologies(file));
+      if (opts.json) io.out(JSON.stringify({ ...plan, ...(changes ? { changes } : {}), conflicts }, null, 2) + "\n");
       else
         io.out(
           formatPlan(plan, { stack: opts.stack }) +
-            (changes && opts.against ? "\n" + formatChanges(changes, opts.against) : ""),
+            (changes && opts.against ? "\n" + formatChanges(changes, opts.against) : "") +
+            (conflicts.length > 0 ? "\n" + formatConflicts(conflicts) : ""),
         );
-      setCode(changes?.some((c) => c.kind === "refused") ? 1 : 0);
+      setCode(changes?.some((c) => c.kind === "refused") || conflicts.length > 0 ? 1 : 0);
     });
 
   for (const register of registeredCommands) register(program, io, setCode);

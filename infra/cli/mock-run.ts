@@ -27,6 +27,11 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** Resource options that change how the engine creates, replaces or stores it. */
   readonly options: RecordedOptions;
+  /**
+   * Input keys whose value is a Pulumi secret (the engine stores and shows them encrypted; issue #17). Their
+   * values in `inputs` are unwrapped; `preview` prints `[secret]` for them.
+   */
+  readonly secretInputs: readonly string[];
 }
 
 export interface RecordedOptions {
@@ -52,6 +57,37 @@ export interface MockRunOptions {
   readonly load: () => Promise<unknown>;
   /** Called as each resource reaches the mock engine (also when the program later fails). */
   readonly onRegister?: (type: string, name: string) => void;
+  /**
+   * Config keys the engine would mark secret (`pulumi config set --secret`, or a structured key with a
+   * `secure:` leaf, which the engine passes decrypted and marks secret as a whole; pulumi/pulumi#3342).
+   */
+  readonly secretKeys?: readonly string[];
+}
+
+/** The mock monitor's wrapper of a secret value (@pulumi/pulumi runtime/rpc: specialSigKey, specialSecretSig). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretWrapper(v: unknown): v is { value: unknown } {
+  return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Inputs with secret wrappers removed (at any depth), and the top-level keys that held one. */
+function unwrapSecrets(inputs: Record<string, unknown>): { inputs: Record<string, unknown>; secret: string[] } {
+  const secret = new Set<string>();
+  const walk = (v: unknown, top: string): unknown => {
+    if (isSecretWrapper(v)) {
+      secret.add(top);
+      return walk(v.value, top);
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, top));
+    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, top)]));
+    }
+    return v;
+  };
+  const out = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, walk(v, k)]));
+  return { inputs: out, secret: [...secret].sort() };
 }
 
 const PROJECT = "aoai-gateway";
@@ -167,7 +203,10 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
     string,
     { provider: string | null; parent: string | null; dependsOn: string[]; options: RecordedOptions }
   >();
-  const inputs = new Map<string, { inputs: Record<string, unknown>; custom: boolean; type: string; name: string }>();
+  const inputs = new Map<
+    string,
+    { inputs: Record<string, unknown>; secretInputs: string[]; custom: boolean; type: string; name: string }
+  >();
   const providerSubscription = new Map<string, string>();
   let constructed = 0;
   let failure: { error: unknown } | undefined;
@@ -175,10 +214,16 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const resourceInputs = args.inputs as Record<string, unknown>;
+        const { inputs: resourceInputs, secret } = unwrapSecrets(args.inputs as Record<string, unknown>);
         const key = `${args.type}::${args.name}`;
         if (args.type !== STACK_TYPE) options.onRegister?.(args.type, args.name);
-        inputs.set(key, { inputs: resourceInputs, custom: args.custom ?? true, type: args.type, name: args.name });
+        inputs.set(key, {
+          inputs: resourceInputs,
+          secretInputs: secret,
+          custom: args.custom ?? true,
+          type: args.type,
+          name: args.name,
+        });
         if (args.type.startsWith("pulumi:providers:")) {
           const id = `${args.name}-provider-id`;
           providerSubscription.set(
@@ -214,6 +259,7 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
     Object.fromEntries(
       Object.entries(options.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
     ),
+    options.secretKeys ? [...options.secretKeys] : undefined,
   );
 
   const outputs = await pulumi.runtime.runInPulumiStack(async () => {
@@ -274,6 +320,7 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
         inputs: r.inputs,
         custom: r.custom,
         options: o.options,
+        secretInputs: r.secretInputs,
       };
     });
   return { resources, outputs: outputs ?? {} };

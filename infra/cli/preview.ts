@@ -6,6 +6,8 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { readStackConfig } from "../config/load";
+import { SECRET_SHOWN } from "../config/schema";
+import { secretConfigKeys } from "../config/secrets";
 import { addSourceOptions, examples, loadTopology, sourceFile, type Io, type SourceOptions } from "./common";
 import { type RecordedResource, azureNameOf, runProgramWithMocks } from "./mock-run";
 
@@ -21,6 +23,8 @@ export async function previewStack(file: string): Promise<readonly RecordedResou
   const config = readStackConfig(file);
   const result = await runProgramWithMocks({
     config,
+    // As the engine would: a key holding a `secure:` leaf is secret as a whole (issue #17).
+    secretKeys: secretConfigKeys(config),
     stack: stackNameOf(file),
     // The CLI runs as CommonJS under tsx (bin/aoai-gateway.cjs); a dynamic
     // import() would go through Node's ESM loader, which tsx/cjs does not hook.
@@ -72,6 +76,25 @@ function resourceLines(list: readonly RecordedResource[]): string[] {
   });
 }
 
+/**
+ * A resource as `preview --json` prints it: every secret input shown as [secret], never its value, and
+ * `secretInputs` only where there are some (issue #17).
+ */
+export function maskSecrets(
+  r: RecordedResource,
+): Omit<RecordedResource, "secretInputs"> & { secretInputs?: readonly string[] } {
+  if (r.secretInputs.length === 0) {
+    const { secretInputs: _none, ...rest } = r;
+    return rest;
+  }
+  return {
+    ...r,
+    inputs: Object.fromEntries(
+      Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? SECRET_SHOWN : v]),
+    ),
+  };
+}
+
 export function formatPreview(resources: readonly RecordedResource[]): string {
   const providers = resources.filter((r) => r.type.startsWith("pulumi:providers:"));
   const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
@@ -108,7 +131,9 @@ export function registerPreview(program: Command, io: Io, setCode: (code: number
       ),
   ).action(async (opts: SourceOptions & { json: boolean }) => {
     const resources = await previewStack(sourceFile(opts));
-    io.out(opts.json ? JSON.stringify({ resources }, null, 2) + "\n" : formatPreview(resources));
+    io.out(
+      opts.json ? JSON.stringify({ resources: resources.map(maskSecrets) }, null, 2) + "\n" : formatPreview(resources),
+    );
     setCode(0);
   });
 }

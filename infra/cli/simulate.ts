@@ -8,11 +8,12 @@
 import { writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { Option } from "commander";
+import { loadProblem } from "../config/plausibility";
 import { renderChart } from "../sim/chart";
 import { CompareSpecError, applySetting, parseCompare, parseValue } from "../sim/compare";
 import { PROFILES, type Profile } from "../sim/load";
 import { type ComparedRun, formatComparison, formatSimulation } from "../sim/report";
-import { type LoadSpec, type SimulationResult, routeRates, simulate } from "../sim/simulate";
+import { type LoadSpec, type SimulationResult, type TeamShare, routeRates, simulate } from "../sim/simulate";
 import type { RegisterCommand } from "./commands";
 import { type SourceOptions, UsageError, addSourceOptions, examples, loadTopology, sourceFile } from "./common";
 
@@ -26,11 +27,52 @@ interface SimulateOptions extends SourceOptions {
   seed: string;
   chart?: string;
   compare?: string;
+  teamShare: string[];
 }
 
-/** `90s`, `10m`, `1h` or plain seconds. */
+/**
+ * `--team-share NAME=FRACTION`, repeatable (issue #17): which share of the offered requests each team
+ * sends; the team must be a consumer of the stack and the shares may add up to at most 1.
+ */
+export function parseTeamShares(specs: readonly string[], consumers: readonly string[]): TeamShare[] {
+  const out: TeamShare[] = [];
+  for (const spec of specs) {
+    const m = /^([^=]+)=(.*)$/.exec(spec);
+    const name = m?.[1].trim() ?? "";
+    const share = m ? Number(m[2]) : NaN;
+    if (!m || m[2].trim() === "" || !Number.isFinite(share) || share <= 0 || share > 1) {
+      throw new UsageError(
+        `--team-share ${JSON.stringify(spec)}: allowed is NAME=FRACTION, a consumer name and a fraction above 0 up to 1 (0.3 = 30% of the requests)`,
+      );
+    }
+    if (!consumers.includes(name)) {
+      throw new UsageError(
+        `--team-share ${JSON.stringify(spec)}: no consumer named ${JSON.stringify(name)}; allowed: ${consumers.length > 0 ? consumers.join(", ") : "none (the stack has no aoai-gateway:consumers)"}`,
+      );
+    }
+    if (out.some((t) => t.name === name)) {
+      throw new UsageError(`--team-share ${JSON.stringify(spec)}: team ${name} is given twice`);
+    }
+    out.push({ name, share });
+  }
+  const total = out.reduce((a, t) => a + t.share, 0);
+  if (total > 1 + 1e-9) {
+    throw new UsageError(
+      `--team-share: the shares add up to ${Number(total.toFixed(4))}; allowed: at most 1 (the rest is traffic from callers without a named team)`,
+    );
+  }
+  return out;
+}
+
+/** `90s`, `10m`, `1h`. A bare number is refused (issue #17): `--duration 10` could mean 10 s or 10 min. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  const bare = /^\d+(?:\.\d+)?$/.exec(text.trim());
+  if (bare) {
+    throw new UsageError(
+      `--duration ${JSON.stringify(text)}: give a unit: ${bare[0]}s, ${bare[0]}m or ${bare[0]}h (up to 24h)`,
+    );
+  }
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(text.trim());
   const seconds = m ? Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1) : NaN;
   if (!(seconds > 0) || seconds > 24 * 3600) {
     throw new UsageError(
@@ -50,7 +92,11 @@ function positive(flag: string, text: string, integer: boolean): number {
 
 function loadSpec(opts: SimulateOptions): LoadSpec {
   if (opts.rpm !== undefined) return { rpm: positive("--rpm", opts.rpm, false) };
-  return { load: positive("--load", opts.load ?? "0.9", false) };
+  const load = positive("--load", opts.load ?? "0.9", false);
+  // issue #17: `--load 120` meant 120%, which would offer 120 times the usable TPM.
+  const problem = loadProblem(load);
+  if (problem) throw new UsageError(`--load ${JSON.stringify(opts.load)}: ${problem}`);
+  return { load };
 }
 
 function describeLoad(load: LoadSpec): string {
@@ -77,21 +123,29 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
           "npx aoai-gateway simulate --stack prod --load 0.9 --duration 10m",
           "npx aoai-gateway simulate --stack prod --load 1.2 --chart /tmp/prod.svg",
           "npx aoai-gateway simulate --stack prod --compare routing.mode=pool,policy",
+          "npx aoai-gateway simulate --stack prod --load 1.2 --team-share chat-app=0.3 --team-share search-indexer=0.2",
         ),
       ),
   )
     .addOption(
-      new Option("--load <fraction>", "offered tokens as a share of the plan's usable TPM (default 0.9)").conflicts(
-        "rpm",
-      ),
+      new Option(
+        "--load <fraction>",
+        "offered tokens as a share of the plan's usable TPM, a fraction: 0.9 = 90%, 1.2 = 120% (default 0.9)",
+      ).conflicts("rpm"),
     )
     .addOption(new Option("--rpm <n>", "offered requests per minute over all routes (split by usable TPM)"))
     .option("--tokens-per-request <n>", "estimated tokens per request: prompt + max_tokens", "1000")
-    .option("--duration <d>", "simulated time: 90s, 10m, 1h", "10m")
+    .option("--duration <d>", "simulated time with its unit: 90s, 10m, 1h", "10m")
     .addOption(new Option("--profile <profile>", "load over time").choices([...PROFILES]).default("steady"))
     .option("--seed <n>", "random seed (same seed, same result)", "1")
     .option("--chart <file>", "write the time series as an SVG chart")
     .option("--compare <key=v1,v2>", "run the same load once per value of one config setting, side by side")
+    .option(
+      "--team-share <name=fraction>",
+      "share of the requests a team (consumer) sends, with its token limits applied; repeatable; the rest has no team limit",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .action((opts: SimulateOptions) => {
       const file = sourceFile(opts);
       const base = loadTopology(file);
@@ -103,6 +157,10 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
         durationSeconds: parseDuration(opts.duration),
         profile: opts.profile,
         seed: positive("--seed", opts.seed, true),
+        teamShares: parseTeamShares(
+          opts.teamShare,
+          base.consumers.map((c) => c.name),
+        ),
       };
       const title = (r: SimulationResult, extra = "") =>
         `${r.gateway}: ${r.routingMode} mode, ${r.profile} ${describeLoad(load)}${extra}`;

@@ -20,6 +20,7 @@
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_SHOWN, isEncrypted } from "../config/schema";
 import { client429Query, monitoringNames, quotaUtilisationQuery, serverErrorQuery } from "../model/monitoring";
 import type { Topology } from "../model/topology";
 import { type Providers, providerFor } from "../providers";
@@ -71,7 +72,10 @@ export class Alerts extends pulumi.ComponentResource {
         })),
         webhookReceivers: alerts.webhooks.map((uri, i) => ({
           name: `webhook-${i}`,
-          serviceUri: uri,
+          // A webhook URL may carry a token (issue #17): a Pulumi secret from here on, however the stack file
+          // holds it. The engine decrypts `secure:` values before the program runs (pulumi/pulumi#3342); only
+          // the offline preview, which cannot decrypt, still sees the ciphertext and shows [secret].
+          serviceUri: pulumi.secret(isEncrypted(uri) ? SECRET_SHOWN : uri),
           useCommonAlertSchema: true,
         })),
         tags,

@@ -43,6 +43,18 @@ export function stackNames(root: string = PROJECT_ROOT): string[] {
   }
 }
 
+/**
+ * What Pulumi writes at the top level of a stack settings file (Pulumi's stack settings file reference:
+ * secretsprovider, encryptedkey, encryptionsalt, config, environment). Anything else is ignored by Pulumi.
+ */
+export const STACK_FILE_TOP_LEVEL_KEYS = [
+  "config",
+  "encryptionsalt",
+  "secretsprovider",
+  "encryptedkey",
+  "environment",
+] as const;
+
 /** Every key of a Pulumi stack file's `config:` map, as written (structured values stay structured). */
 export function readStackConfig(file: string): Record<string, unknown> {
   let text: string;
@@ -58,6 +70,20 @@ export function readStackConfig(file: string): Record<string, unknown> {
     doc = parse(text);
   } catch (e) {
     throw new StackFileError(`${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  if (doc !== null && typeof doc === "object" && !Array.isArray(doc)) {
+    // issue #17: a recipe snippet pasted at column 0 sits beside `config:`, where Pulumi ignores it.
+    const stray = Object.keys(doc).filter((k) => !(STACK_FILE_TOP_LEVEL_KEYS as readonly string[]).includes(k));
+    if (stray.length > 0) {
+      const plural = stray.length > 1;
+      throw new StackFileError(
+        `${file}: top-level key${plural ? "s" : ""} ${stray.map((k) => JSON.stringify(k)).join(", ")} ${plural ? "are" : "is"} not read by Pulumi: ${plural ? "they belong" : "it belongs"} under config: (indent ${plural ? "them" : "it"} by two spaces below the config: line); allowed at the top level: ${STACK_FILE_TOP_LEVEL_KEYS.join(", ")}`,
+      );
+    }
+  } else if (doc !== null && doc !== undefined) {
+    throw new StackFileError(
+      `${file}: a stack file is a map with a config: key; got ${Array.isArray(doc) ? "a list" : "a scalar"}`,
+    );
   }
   const config = (doc as { config?: unknown } | null)?.config;
   if (config === undefined || config === null) return {};

@@ -95,6 +95,64 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
 
 const positiveInt = () => z.number().int().positive();
 
+/**
+ * A Pulumi secret as the stack file holds it: `pulumi config set --secret` (and, inside a structured key,
+ * `pulumi config set --path --secret 'aoai-gateway:monitoring.alerts.webhooks[0]' URL`) writes a map with the
+ * one key `secure` whose value is the ciphertext: `v1:<nonce>:<ciphertext>` for the passphrase and cloud KMS
+ * providers, base64 without a prefix for Pulumi Cloud (issue #17). Offline we can check only this shape; the
+ * engine decrypts every such leaf before the program runs and marks the whole top-level key secret
+ * (pulumi/pulumi#3342: "available to Pulumi programs as JSON strings with all secret leaf values decrypted").
+ */
+export const SECURE_CIPHERTEXT = /^(?:v1:[A-Za-z0-9+/=_-]+(?::[A-Za-z0-9+/=_-]+)+|[A-Za-z0-9+/=]+)$/;
+
+/** What a secret-capable key accepts besides its plain value, for messages. */
+export const SECURE_ALLOWED =
+  "a Pulumi secret: a map with the one key secure holding the ciphertext (secure: v1:...), as `pulumi config set --path --secret KEY VALUE` writes it";
+
+export const SecureValueSchema = z.strictObject(
+  {
+    secure: z.string().regex(SECURE_CIPHERTEXT, {
+      error:
+        "allowed: Pulumi ciphertext (v1:<nonce>:<ciphertext>, or base64 from Pulumi Cloud), as `pulumi config set --secret` writes it",
+    }),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} beside secure; allowed: ${SECURE_ALLOWED}`
+        : undefined,
+  },
+);
+
+/** An encrypted config value the offline CLI cannot read: shown as `[secret]`, never printed. */
+export interface EncryptedValue {
+  readonly secure: string;
+}
+
+/** What every command shows in place of a secret value. */
+export const SECRET_SHOWN = "[secret]";
+
+export function isEncrypted(v: unknown): v is EncryptedValue {
+  return (
+    v !== null && typeof v === "object" && !Array.isArray(v) && typeof (v as { secure?: unknown }).secure === "string"
+  );
+}
+
+/**
+ * A config value that can carry a credential (issue #17): the plain value `plain` accepts, or a Pulumi secret
+ * (`secure: v1:...`). Every key built with it is kept a Pulumi secret by the program (`pulumi.secret`) whichever
+ * way the stack file holds it; a plain value that looks like a credential gets a warning (validate.ts).
+ * `allowed` is the plain rule, for messages.
+ */
+export function secretCapable(plain: z.ZodType<string>, allowed: string) {
+  return z.union([plain, SecureValueSchema], {
+    error: (issue) =>
+      issue.input !== null && typeof issue.input === "object" && !Array.isArray(issue.input)
+        ? `allowed: ${allowed}, or ${SECURE_ALLOWED}`
+        : `allowed: ${allowed}`,
+  });
+}
+
 const region = z.string().refine((r) => REGIONS.includes(r), {
   error:
     "unknown Azure region; allowed: an Azure region name in lowercase without spaces, e.g. swedencentral, eastus2 (list: infra/data/azure-regions.json)",
@@ -290,7 +348,9 @@ export const AlertsSchema = strictObject({
   /** Addresses the action group emails. Default: none. */
   emails: z.array(z.email({ error: "allowed: an email address" })).default([]),
   /** HTTPS endpoints the action group posts to (common alert schema). Default: none. */
-  webhooks: z.array(z.url({ protocol: /^https$/, error: "allowed: an https:// URL" })).default([]),
+  webhooks: z
+    .array(secretCapable(z.url({ protocol: /^https$/, error: "allowed: an https:// URL" }), "an https:// URL"))
+    .default([]),
   /** Window (and frequency) of every alert, minutes: 5, 15, 30 or 60. Default 5. */
   windowMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(5),
   /** Share of client requests answered 429, percent. Default 5. */

@@ -8,6 +8,8 @@
  */
 import type { z } from "zod";
 import { buildCatalog, catalogProblem } from "./catalog";
+import { capacityProblems } from "./plausibility";
+import { SECRET_CAPABLE_KEYS, credentialIn } from "./secrets";
 import {
   APIM_SKUS,
   BackendSchema,
@@ -163,6 +165,27 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** `["monitoring", "alerts", "webhooks", 0]` -> `monitoring.alerts.webhooks[]` (the schema form of a path). */
+function schemaPathOf(path: readonly PathPart[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === "number" ? `${out}[]` : out ? `${out}.${part}` : part),
+    "",
+  );
+}
+
+/**
+ * A refused value of a secret-capable key that carries a credential is not repeated in the message
+ * (issue #17: CI logs keep what `plan` prints).
+ */
+function hideCredential(issue: z.core.$ZodIssue, text: string): string {
+  const input = (issue as { input?: unknown }).input;
+  if (typeof input !== "string" || !SECRET_CAPABLE_KEYS.includes(schemaPathOf(issue.path as PathPart[]))) return text;
+  const why = credentialIn(input);
+  return why === undefined
+    ? text
+    : text.replace(`got ${show(input)}`, `got a value that carries a credential (${why}; not shown)`);
+}
+
 /** The range an integer field accepts, for messages. */
 function range(r: { min: number; max: number }): string {
   return r.min === r.max ? `exactly ${r.min}` : `an integer from ${r.min} to ${r.max}`;
@@ -213,7 +236,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   const parsed = RootSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push({ path: issue.path as PathPart[], text: describeIssue(issue) });
+      problems.push({ path: issue.path as PathPart[], text: hideCredential(issue, describeIssue(issue)) });
     }
   }
   // Cross-field rules run on every entry that is valid on its own, so one typo
@@ -464,7 +487,7 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   }
-  problems.push(...spilloverProblems(root));
+  problems.push(...spilloverProblems(root), ...capacityProblems(root));
   if (tier && sku && tier.maxBackends !== null) {
     // Every route member is one APIM backend, and pool mode adds one pool per route (issue #9).
     const members = [...routes.values()].reduce((n, r) => n + r.members.length, 0);

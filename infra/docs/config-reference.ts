@@ -74,7 +74,8 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "backends[].deployments[].version": { meaning: "model version" },
   "backends[].deployments[].sku": { meaning: "deployment type" },
   "backends[].deployments[].capacity": {
-    meaning: "thousands of TPM (Standard types) or PTUs (provisioned types)",
+    meaning:
+      "thousands of TPM (Standard types) or PTUs (provisioned types); above the largest published quota of the model (or 10,000 PTU) is refused unless a quota override covers it ([plausibility](#plausibility-checks))",
   },
   "backends[].deployments[].priority": { meaning: "lower is used first; higher numbers are spillover groups" },
   "backends[].deployments[].weight": {
@@ -161,7 +162,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "monitoring.llmLogs.maxMessageBytes": { meaning: "largest message logged in one entry, 1-262144" },
   "monitoring.alerts.enabled": { meaning: "deploy the alert rules and the action group" },
   "monitoring.alerts.emails": { meaning: "email addresses the action group notifies" },
-  "monitoring.alerts.webhooks": { meaning: "https URLs the action group posts to (common alert schema)" },
+  "monitoring.alerts.webhooks": {
+    meaning:
+      "https URLs the action group posts to (common alert schema); each may be a Pulumi secret, `secure: v1:...` from `pulumi config set --path --secret` ([secrets](#secrets-in-stack-config)); always kept secret in the deployment",
+  },
   "monitoring.alerts.windowMinutes": { meaning: "window and frequency of every alert: 5, 15, 30 or 60" },
   "monitoring.alerts.client429Percent": { meaning: "alert when more than this % of client requests get 429" },
   "monitoring.alerts.member429Count": {

@@ -7,7 +7,7 @@
  */
 import type { AccountModel, DeploymentModel, Topology } from "./topology";
 
-export type ChangeKind = "create" | "delete" | "update" | "replace" | "ignored" | "refused";
+export type ChangeKind = "create" | "delete" | "update" | "replace" | "ignored" | "refused" | "outage";
 
 export interface Change {
   readonly kind: ChangeKind;
@@ -85,7 +85,7 @@ function deploymentChange(account: AccountModel, before: DeploymentModel, after:
       kind: "replace",
       resource,
       what: replaced.join(", "),
-      effect: `Azure cannot change a deployment's model or type in place: deleted first (so old and new never draw from one quota pool at once), then created; member ${account.key}/${after.name} is out of route ${after.name} meanwhile and the other members serve`,
+      effect: `Azure cannot change a deployment's model or type in place: deleted first (so old and new never draw from one quota pool at once), then created; member ${account.key}/${after.name} is out of route ${after.name} meanwhile`,
     };
   }
   const what = diffKeys(before, after, ["capacity", "versionUpgradeOption", "raiPolicyName", "priority", "weight"]);
@@ -208,7 +208,55 @@ export function diffTopologies(before: Topology, after: Topology): Change[] {
       });
     }
   }
-  return changes;
+  const outages = routeOutages(before, after, changes);
+  return [...withServingNote(changes, outages), ...outages];
+}
+
+/**
+ * Whether a member is deleted first: its deployment or its account is replaced (deleteBeforeReplace).
+ * A member removed from the stack file is not: Pulumi deletes removed resources at the end of the update,
+ * after every create, so it serves until then.
+ */
+function memberGoesFirst(changes: readonly Change[], accountKey: string, deployment: string): boolean {
+  return changes.some(
+    (c) =>
+      c.kind === "replace" &&
+      (c.resource === `deployment ${accountKey}/${deployment}` || c.resource === `account ${accountKey}`),
+  );
+}
+
+/**
+ * Routes the `up` takes down (issue #17): every member the route has today is replaced delete-first while
+ * the route stays, so from the first delete until a new deployment is created it has none. Members that are
+ * only created in this `up` do not help: nothing orders their creation before those deletes.
+ * Replacements whose route keeps other members say so.
+ */
+export function routeOutages(before: Topology, after: Topology, changes: readonly Change[]): Change[] {
+  const outages: Change[] = [];
+  for (const route of after.routes) {
+    const old = before.routes.find((r) => r.name === route.name);
+    if (!old) continue;
+    const kept = old.members.filter((m) => !memberGoesFirst(changes, m.accountKey, m.deployment.name));
+    if (kept.length > 0) continue;
+    const members = old.members.map((m) => `${m.accountKey}/${m.deployment.name}`).join(", ");
+    outages.push({
+      kind: "outage",
+      resource: `route ${route.name}`,
+      what: `every member is replaced delete-first in this up (${members})`,
+      effect: `route ${route.name} is down from the first delete until a new deployment is created (calls to it fail meanwhile). To keep it serving, take two ups: first add members with the new settings beside the old ones (another backend entry with its own key, in another subscription or region) and deploy; then remove or change the old members and deploy again`,
+    });
+  }
+  return outages;
+}
+
+/** The per-member replacements of routes that keep other members: say that they serve. */
+function withServingNote(changes: readonly Change[], outages: readonly Change[]): Change[] {
+  const down = new Set(outages.map((o) => o.resource.slice("route ".length)));
+  return changes.map((c) => {
+    const m = /^deployment [^/]+\/(.+)$/.exec(c.resource);
+    if (c.kind !== "replace" || !m || down.has(m[1]) || !c.effect.includes("is out of route")) return c;
+    return { ...c, effect: `${c.effect} and the route's other members serve` };
+  });
 }
 
 /** The text section `plan --against` appends. */
@@ -217,8 +265,10 @@ export function formatChanges(changes: readonly Change[], against: string): stri
   const lines = changes.map((c) => `  ${c.kind.padEnd(8)} ${c.resource}: ${c.what}\n           ${c.effect}`);
   const replaces = changes.filter((c) => c.kind === "replace").length;
   const refused = changes.filter((c) => c.kind === "refused").length;
+  const outages = changes.filter((c) => c.kind === "outage").length;
+  const resources = changes.length - outages;
   return (
-    `Changes against ${against} (${changes.length}; ${replaces} replace${replaces === 1 ? "" : "s"}${refused > 0 ? `, ${refused} refused` : ""}):\n` +
+    `Changes against ${against} (${resources}; ${replaces} replace${replaces === 1 ? "" : "s"}${refused > 0 ? `, ${refused} refused` : ""}${outages > 0 ? `; ${outages} route${outages === 1 ? "" : "s"} down during the up` : ""}):\n` +
     lines.join("\n") +
     "\n"
   );

@@ -81,6 +81,8 @@ export interface MemberCost {
   readonly monthlyReservationUsdPerPtu: number | null;
   /** USD a month (PTU: hourly rate x 730 h), or null when a price is missing. */
   readonly monthlyUsd: number | null;
+  /** Native spillover (issue #17): the PTU member whose overflow this deployment serves, or null. */
+  readonly spilloverOf: string | null;
 }
 
 export interface RouteCost {
@@ -148,53 +150,74 @@ export function estimateCost(
 ): CostEstimate {
   const minutes = 60 * HOURS_PER_MONTH;
   const missing: string[] = [];
-  const routes = topology.routes.map((route): RouteCost => {
-    const assumedTpm = assumptions.utilization * route.usableTpm;
-    const placed = placeTraffic(route.members, assumedTpm);
-    const members = route.members.map((m, i): MemberCost => {
-      const d = m.deployment;
-      if (isProvisioned(d.sku)) {
-        const p = PROVISIONED[d.sku];
-        const hour = p?.ptuHourUsd ?? null;
-        if (hour === null) missing.push(`${m.backendId}: no PTU-hour price for ${d.sku}`);
+  // issue #17: a spillover-only deployment is not a route clients call: it is priced inside its PTU
+  // member's route, as the traffic above the PTUs (filled after the PTU, before the next priority group).
+  const overflowOnly = new Set(topology.routes.filter((r) => r.spilloverOnly).map((r) => r.name));
+  const routes = topology.routes
+    .filter((r) => !r.spilloverOnly)
+    .map((route): RouteCost => {
+      const assumedTpm = assumptions.utilization * route.usableTpm;
+      const spilloverOf = new Map<RouteMember, string>();
+      const withOverflow = route.members.flatMap((m) => {
+        if (!m.spillover || !overflowOnly.has(m.spillover.deployment.name)) return [m];
+        const overflow: RouteMember = {
+          ...m,
+          backendId: m.spillover.backendId,
+          deployment: m.spillover.deployment,
+          priority: m.priority + 0.5,
+          spillover: undefined,
+        };
+        spilloverOf.set(overflow, m.backendId);
+        return [m, overflow];
+      });
+      const placed = placeTraffic(withOverflow, assumedTpm);
+      const members = withOverflow.map((m, i): MemberCost => {
+        const of = spilloverOf.get(m) ?? null;
+        const d = m.deployment;
+        if (isProvisioned(d.sku)) {
+          const p = PROVISIONED[d.sku];
+          const hour = p?.ptuHourUsd ?? null;
+          if (hour === null) missing.push(`${m.backendId}: no PTU-hour price for ${d.sku}`);
+          return {
+            backendId: m.backendId,
+            sku: d.sku,
+            basis: "ptu",
+            tokensPerMonth: d.capacityTpm === null ? null : Math.round(placed[i] * minutes),
+            prices: null,
+            ptu: d.capacity,
+            ptuHourUsd: hour,
+            monthlyReservationUsdPerPtu: p?.monthlyReservationUsdPerPtu ?? null,
+            monthlyUsd: hour === null ? null : cents(d.capacity * hour * HOURS_PER_MONTH),
+            spilloverOf: of,
+          };
+        }
+        const p = tokenPrices(d.model, d.sku);
+        if (p === null) missing.push(`${m.backendId}: no token price for ${d.model} ${d.sku}`);
+        const tokens = Math.round(placed[i] * minutes);
         return {
           backendId: m.backendId,
           sku: d.sku,
-          basis: "ptu",
-          tokensPerMonth: d.capacityTpm === null ? null : Math.round(placed[i] * minutes),
-          prices: null,
-          ptu: d.capacity,
-          ptuHourUsd: hour,
-          monthlyReservationUsdPerPtu: p?.monthlyReservationUsdPerPtu ?? null,
-          monthlyUsd: hour === null ? null : cents(d.capacity * hour * HOURS_PER_MONTH),
+          basis: "tokens",
+          tokensPerMonth: tokens,
+          prices: p,
+          ptu: null,
+          ptuHourUsd: null,
+          monthlyReservationUsdPerPtu: null,
+          monthlyUsd: p === null ? null : cents((tokens / 1e6) * blendedPerMillion(p, assumptions)),
+          spilloverOf: of,
         };
-      }
-      const p = tokenPrices(d.model, d.sku);
-      if (p === null) missing.push(`${m.backendId}: no token price for ${d.model} ${d.sku}`);
-      const tokens = Math.round(placed[i] * minutes);
+      });
+      const known = members.every((m) => m.monthlyUsd !== null);
       return {
-        backendId: m.backendId,
-        sku: d.sku,
-        basis: "tokens",
-        tokensPerMonth: tokens,
-        prices: p,
-        ptu: null,
-        ptuHourUsd: null,
-        monthlyReservationUsdPerPtu: null,
-        monthlyUsd: p === null ? null : cents((tokens / 1e6) * blendedPerMillion(p, assumptions)),
+        deployment: route.name,
+        model: route.model,
+        usableTpm: route.usableTpm,
+        assumedTpm: Math.round(assumedTpm),
+        tokensPerMonth: Math.round(assumedTpm * minutes),
+        members,
+        monthlyUsd: known ? cents(members.reduce((s, m) => s + (m.monthlyUsd ?? 0), 0)) : null,
       };
     });
-    const known = members.every((m) => m.monthlyUsd !== null);
-    return {
-      deployment: route.name,
-      model: route.model,
-      usableTpm: route.usableTpm,
-      assumedTpm: Math.round(assumedTpm),
-      tokensPerMonth: Math.round(assumedTpm * minutes),
-      members,
-      monthlyUsd: known ? cents(members.reduce((s, m) => s + (m.monthlyUsd ?? 0), 0)) : null,
-    };
-  });
   const g = topology.gateway;
   const apim = APIM[g.sku];
   const modelsMonthlyUsd = routes.every((r) => r.monthlyUsd !== null)
@@ -250,7 +273,7 @@ export function formatCost(c: CostEstimate): string[] {
       out.push(
         m.basis === "ptu"
           ? `    ${m.backendId}: ${usd(m.monthlyUsd)} (${m.ptu} PTU x ${usd(m.ptuHourUsd)} an hour, paid whether used or not${m.monthlyReservationUsdPerPtu === null ? "; reservation price not in the data file" : ""})`
-          : `    ${m.backendId}: ${usd(m.monthlyUsd)} (${tokens(m.tokensPerMonth)} tokens${m.prices ? ` at ${m.prices.input} in / ${m.prices.cachedInput} cached / ${m.prices.output} out per 1M` : ", price unknown"})`,
+          : `    ${m.spilloverOf === null ? "" : "+ "}${m.backendId}: ${usd(m.monthlyUsd)} (${tokens(m.tokensPerMonth)} tokens${m.spilloverOf === null ? "" : ` above the PTUs of ${m.spilloverOf}, native spillover`}${m.prices ? ` at ${m.prices.input} in / ${m.prices.cachedInput} cached / ${m.prices.output} out per 1M` : ", price unknown"})`,
       );
     }
   }

@@ -6,7 +6,7 @@
  * without a browser plugin. Pure: built from the plan, returns text.
  */
 import { API_ID, API_PATH, poolId } from "./names";
-import type { Plan, PlanMember, PlanRoute } from "./plan";
+import { type Plan, type PlanMember, type PlanRoute, teamLimitText } from "./plan";
 import { xmlEscape } from "./xml";
 
 export const DIAGRAM_FORMATS = ["mermaid", "svg"] as const;
@@ -29,7 +29,12 @@ export function pickLabel(m: PlanMember): string {
 
 /** The member's lines: backend id, where it runs, what it is. */
 export function memberLines(m: PlanMember): string[] {
-  return [m.backendId, `${m.subscription} · ${m.location}`, `${m.sku} · ${capacityLabel(m)}`];
+  const lines = [m.backendId, `${m.subscription} · ${m.location}`, `${m.sku} · ${capacityLabel(m)}`];
+  // issue #17: native spillover is part of its PTU member, not a route of its own.
+  if (m.spillover) {
+    lines.push(`+ spillover ${m.spillover.deployment} · ${m.spillover.sku} · ${n(m.spillover.capacity)}K TPM`);
+  }
+  return lines;
 }
 
 function routeLines(plan: Plan, r: PlanRoute): string[] {
@@ -49,7 +54,12 @@ function gatewayLines(plan: Plan): string[] {
 }
 
 function clientLines(plan: Plan): string[] {
-  return ["clients", plan.consumers.length > 0 ? `keys: ${plan.consumers.join(", ")}` : "no consumers yet"];
+  return [
+    "clients",
+    plan.consumers.length > 0 ? `keys: ${plan.consumers.join(", ")}` : "no consumers yet",
+    // issue #17: team limits are part of the picture.
+    ...plan.teams.filter((t) => t.limitFrom !== "none").map((t) => `${t.name}: ${teamLimitText(t)}`),
+  ];
 }
 
 /** A member is spillover when a group with a lower priority number exists in its route. */

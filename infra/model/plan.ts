@@ -29,6 +29,19 @@ export interface PlanMember {
    * it (when every group above it is out) is split.
    */
   readonly groupShare: number;
+  /**
+   * Native spillover (issue #17): the deployment of the same account that serves the traffic above this
+   * member's PTUs, shown as part of it (its own route, callable directly, is not listed in `routes` when it
+   * serves only as spillover). Null for members without one.
+   */
+  readonly spillover: {
+    readonly deployment: string;
+    readonly backendId: string;
+    readonly sku: string;
+    readonly capacity: number;
+    readonly capacityTpm: number | null;
+    readonly rpm: number | null;
+  } | null;
 }
 
 export interface PlanRoute {
@@ -60,6 +73,18 @@ export interface PlanQuotaPool {
   readonly utilization: number | null;
 }
 
+/** One consumer team and the token limits that apply to its key (issue #17). */
+export interface PlanTeam {
+  readonly name: string;
+  /** Tokens per minute over all routes (llm-token-limit), or null for no limit. */
+  readonly tokensPerMinute: number | null;
+  /** Tokens per `tokenQuotaPeriod`, or null for no quota. */
+  readonly tokenQuota: number | null;
+  readonly tokenQuotaPeriod: string | null;
+  /** Where the limit comes from: the team's own keys, the stack-wide `policies.tokenLimit`, or none. */
+  readonly limitFrom: "team" | "policies.tokenLimit" | "none";
+}
+
 export interface Plan {
   readonly gateway: {
     readonly name: string;
@@ -82,6 +107,8 @@ export interface Plan {
   readonly quotaPools: readonly PlanQuotaPool[];
   /** Consumer names: one APIM subscription key each (stack output `consumerKeys`). */
   readonly consumers: readonly string[];
+  /** Every consumer with the token limits its key gets (issue #17). */
+  readonly teams: readonly PlanTeam[];
   readonly warnings: readonly string[];
   /** Monthly cost estimate (issue #13), present when createPlan is given cost assumptions. */
   readonly cost?: CostEstimate;
@@ -120,6 +147,52 @@ function groupShares(members: readonly RouteMember[]): number[] {
   });
 }
 
+/**
+ * The limits each team's key gets: its own tokensPerMinute / tokenQuota, else the stack-wide
+ * policies.tokenLimit when enabled (teams with their own limits are exempt from it; policies/render.ts).
+ */
+export function planTeams(topology: Topology): PlanTeam[] {
+  const global = topology.policies.tokenLimit;
+  return topology.consumers.map((c) => {
+    const own = c.tokensPerMinute !== undefined || c.tokenQuota !== undefined;
+    if (own) {
+      return {
+        name: c.name,
+        tokensPerMinute: c.tokensPerMinute ?? null,
+        tokenQuota: c.tokenQuota ?? null,
+        tokenQuotaPeriod: c.tokenQuotaPeriod ?? null,
+        limitFrom: "team",
+      };
+    }
+    return {
+      name: c.name,
+      tokensPerMinute: global.enabled ? global.tokensPerMinute : null,
+      tokenQuota: null,
+      tokenQuotaPeriod: null,
+      limitFrom: global.enabled ? "policies.tokenLimit" : "none",
+    };
+  });
+}
+
+const PERIOD: Record<string, string> = {
+  Hourly: "an hour",
+  Daily: "a day",
+  Weekly: "a week",
+  Monthly: "a month",
+  Yearly: "a year",
+};
+
+/** `50,000 TPM · 20,000,000 tokens a month`, or `no limit`. */
+export function teamLimitText(t: PlanTeam): string {
+  const parts = [
+    ...(t.tokensPerMinute === null ? [] : [`${t.tokensPerMinute.toLocaleString("en-US")} TPM`]),
+    ...(t.tokenQuota === null
+      ? []
+      : [`${t.tokenQuota.toLocaleString("en-US")} tokens ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? "a period"}`]),
+  ];
+  return parts.length === 0 ? "no limit" : parts.join(" · ");
+}
+
 export function createPlan(topology: Topology, costAssumptions?: CostAssumptions): Plan {
   const g = topology.gateway;
   return {
@@ -137,30 +210,43 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
       pricingNote: g.tier.pricingNote,
     },
     totalTpm: topology.totalTpm,
-    routes: topology.routes.map((r) => ({
-      deployment: r.name,
-      endpoint: routeEndpoint(g.url, r.name),
-      model: r.model,
-      usableTpm: r.usableTpm,
-      members: r.members.map((m, i, all) => ({
-        backendId: m.backendId,
-        account: m.accountKey,
-        subscription: m.subscription.alias,
-        subscriptionId: m.subscription.id,
-        location: m.location,
-        sku: m.deployment.sku,
-        capacity: m.deployment.capacity,
-        capacityTpm: m.deployment.capacityTpm,
-        rpm: m.deployment.rpm,
-        priority: m.priority,
-        weight: m.weight,
-        share: m.share,
-        spilloverDeployment: m.deployment.spilloverDeployment ?? null,
-        groupShare: groupShares(all)[i],
+    routes: topology.routes
+      .filter((r) => !r.spilloverOnly)
+      .map((r) => ({
+        deployment: r.name,
+        endpoint: routeEndpoint(g.url, r.name),
+        model: r.model,
+        usableTpm: r.usableTpm,
+        members: r.members.map((m, i, all) => ({
+          backendId: m.backendId,
+          account: m.accountKey,
+          subscription: m.subscription.alias,
+          subscriptionId: m.subscription.id,
+          location: m.location,
+          sku: m.deployment.sku,
+          capacity: m.deployment.capacity,
+          capacityTpm: m.deployment.capacityTpm,
+          rpm: m.deployment.rpm,
+          priority: m.priority,
+          weight: m.weight,
+          share: m.share,
+          spilloverDeployment: m.deployment.spilloverDeployment ?? null,
+          groupShare: groupShares(all)[i],
+          spillover: m.spillover
+            ? {
+                deployment: m.spillover.deployment.name,
+                backendId: m.spillover.backendId,
+                sku: m.spillover.deployment.sku,
+                capacity: m.spillover.deployment.capacity,
+                capacityTpm: m.spillover.deployment.capacityTpm,
+                rpm: m.spillover.deployment.rpm,
+              }
+            : null,
+        })),
       })),
-    })),
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
+    teams: planTeams(topology),
     warnings: topology.warnings,
     ...(costAssumptions ? { cost: estimateCost(topology, costAssumptions) } : {}),
   };
@@ -168,6 +254,25 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
 
 const n = (v: number) => v.toLocaleString("en-US");
 const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
+
+/**
+ * Whole percents of shares that sum to 1, rounded so the shown numbers add up to 100 (largest remainder;
+ * issue #17: 37.5/62.5 was shown as 38/63).
+ */
+export function percentsAddingUp(shares: readonly number[]): number[] {
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (total <= 0) return shares.map(() => 0);
+  const exact = shares.map((v) => (100 * v) / total);
+  const floors = exact.map(Math.floor);
+  let left = 100 - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((v, i) => ({ i, rest: v - Math.floor(v) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    floors[i] += 1;
+    left -= 1;
+  }
+  return floors;
+}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -219,8 +324,9 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     "",
   );
   for (const r of plan.routes) {
+    const spills = r.members.filter((m) => m.spillover !== null).length;
     out.push(
-      `Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}`,
+      `Route ${r.deployment} (model ${r.model}): ${n(r.usableTpm)} TPM usable over ${r.members.length} member${r.members.length === 1 ? "" : "s"}${spills > 0 ? `, ${spills} with native spillover` : ""}`,
       `  endpoint ${r.endpoint}`,
     );
     const rows = [
@@ -238,25 +344,49 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
         "RPM",
       ],
     ];
-    for (const m of r.members) {
+    // Shown shares add up to 100 over the route, and over each priority group.
+    const shares = percentsAddingUp(r.members.map((m) => m.share));
+    const inGroup = new Map<PlanMember, number>();
+    for (const p of new Set(r.members.map((m) => m.priority))) {
+      const group = r.members.filter((m) => m.priority === p);
+      percentsAddingUp(group.map((m) => m.groupShare)).forEach((v, k) => inGroup.set(group[k], v));
+    }
+    const capacity = (sku: string, c: number) => `${n(c)}${sku.includes("Provisioned") ? " PTU" : "K"}`;
+    r.members.forEach((m, k) => {
       rows.push([
         m.backendId,
         String(m.priority),
         String(m.weight),
-        m.share > 0 ? pct(m.share) : "spillover",
-        pct(m.groupShare),
+        m.share > 0 ? `${shares[k]}%` : "spillover",
+        `${inGroup.get(m) ?? 0}%`,
         m.subscription,
         m.location,
         m.sku,
-        `${n(m.capacity)}${m.sku.includes("Provisioned") ? " PTU" : "K"}`,
+        capacity(m.sku, m.capacity),
         m.capacityTpm === null ? "?" : n(m.capacityTpm),
         m.rpm === null ? (m.sku.includes("Provisioned") ? "-" : "?") : n(m.rpm),
       ]);
-    }
+      if (m.spillover) {
+        const o = m.spillover;
+        rows.push([
+          `  + ${o.backendId}`,
+          "",
+          "",
+          "overflow",
+          "",
+          m.subscription,
+          m.location,
+          o.sku,
+          capacity(o.sku, o.capacity),
+          o.capacityTpm === null ? "?" : n(o.capacityTpm),
+          o.rpm === null ? "?" : n(o.rpm),
+        ]);
+      }
+    });
     out.push(...table(rows));
-    for (const m of r.members.filter((x) => x.spilloverDeployment !== null)) {
+    if (spills > 0) {
       out.push(
-        `  ${m.backendId}: traffic above its PTUs spills over to deployment ${m.spilloverDeployment} of the same account (Azure OpenAI native spillover), before the pool fails over`,
+        "  + native spillover: a deployment of the member's own account takes the traffic above its PTUs (no 429 round trip), before the pool fails over; counted in the route's usable TPM",
       );
     }
     out.push("");
@@ -287,6 +417,23 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
   }
   out.push(...table(rows), "");
   out.push(`Total usable throughput: ${n(plan.totalTpm)} TPM`);
+  if (plan.teams.some((t) => t.limitFrom !== "none")) {
+    out.push("", "Teams (one key each; limits count the team's tokens over all routes: over TPM 429, over quota 403):");
+    const teamRows = [["team", "tokens per minute", "token quota", "from"]];
+    for (const t of plan.teams) {
+      teamRows.push([
+        t.name,
+        t.tokensPerMinute === null ? "-" : n(t.tokensPerMinute),
+        t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? ""}`.trim(),
+        t.limitFrom === "team"
+          ? "own limit"
+          : t.limitFrom === "policies.tokenLimit"
+            ? "policies.tokenLimit"
+            : "no limit",
+      ]);
+    }
+    out.push(...table(teamRows));
+  }
   if (plan.cost) out.push("", ...formatCost(plan.cost));
   if (plan.warnings.length > 0) {
     out.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));

@@ -20,6 +20,8 @@ import {
   type TierInfo,
   isProvisioned,
 } from "../config/schema";
+import { tokenLimitWarnings } from "../config/plausibility";
+import { plainCredentialWarnings } from "../config/secrets";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
 import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
@@ -56,6 +58,8 @@ export interface DeploymentModel {
   readonly raiPolicyName: string | undefined;
   /** Provisioned only: the standard deployment of the same account that takes the traffic above the PTUs (native spillover). */
   readonly spilloverDeployment: string | undefined;
+  /** Standard only: the provisioned deployment of the same account that spills over into this one (issue #17). */
+  readonly spilloverFor: string | undefined;
   /** Where it came from in stack config, for messages. */
   readonly configPath: string;
 }
@@ -88,6 +92,11 @@ export interface RouteMember {
   readonly weight: number;
   /** Expected share of the route's traffic while nothing is throttled (0 for spillover groups). */
   readonly share: number;
+  /**
+   * Native spillover of a provisioned member (issue #17): the deployment of the same account that serves
+   * the traffic above its PTUs, and the APIM backend id that deployment has as a route of its own name.
+   */
+  readonly spillover?: { readonly deployment: DeploymentModel; readonly backendId: string };
 }
 
 export interface RouteModel {
@@ -96,8 +105,17 @@ export interface RouteModel {
   readonly model: string;
   /** Members sorted by priority, then by account key. */
   readonly members: readonly RouteMember[];
-  /** Sum of the members' known TPM. */
+  /**
+   * Sum of the members' known TPM, with the TPM of their native spillover deployments when those serve only
+   * as spillover; 0 for such a spillover-only route (its TPM is counted in the PTU member's route).
+   */
   readonly usableTpm: number;
+  /**
+   * Every member is the native spillover target of a provisioned deployment (issue #17): still deployed as a
+   * route of its own name (callable directly), but planned, priced and simulated as the overflow of its PTU
+   * member, not as a route clients call.
+   */
+  readonly spilloverOnly: boolean;
 }
 
 export interface QuotaPoolDraw {
@@ -280,6 +298,7 @@ export function buildTopology(config: ValidConfig): Topology {
           versionUpgradeOption: d.versionUpgradeOption,
           raiPolicyName: d.raiPolicyName,
           spilloverDeployment: d.spilloverDeployment,
+          spilloverFor: b.deployments.find((p) => p.spilloverDeployment === d.name)?.name,
           configPath,
         };
       }),
@@ -290,8 +309,9 @@ export function buildTopology(config: ValidConfig): Topology {
   const quotaPools = buildQuotaPools(config, accounts, warnings);
 
   const tier = TIERS[config.gateway.sku];
-  warnings.push(...monitoringWarnings(config, tier));
+  warnings.push(...monitoringWarnings(config, tier), ...plainCredentialWarnings(config));
   const gatewaySub = sub(config.gateway.subscription);
+  const totalTpm = routes.reduce((sum, r) => sum + r.usableTpm, 0);
   const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
   return {
     gateway: {
@@ -319,8 +339,8 @@ export function buildTopology(config: ValidConfig): Topology {
     policies: config.policies,
     monitoring: config.monitoring,
     clientAuth: config.clientAuth,
-    totalTpm: routes.reduce((sum, r) => sum + r.usableTpm, 0),
-    warnings,
+    totalTpm,
+    warnings: [...warnings, ...tokenLimitWarnings(config, totalTpm)],
   };
 }
 
@@ -349,6 +369,10 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
   for (const account of accounts) {
     for (const d of account.deployments) {
       const route = byName.get(d.name) ?? { model: d.model, members: [] };
+      const target =
+        d.spilloverDeployment === undefined
+          ? undefined
+          : account.deployments.find((t) => t.name === d.spilloverDeployment);
       route.members.push({
         backendId: backendId(account.key, d.name),
         accountKey: account.key,
@@ -358,10 +382,17 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
         deployment: d,
         priority: d.priority,
         weight: d.weight,
+        ...(target ? { spillover: { deployment: target, backendId: backendId(account.key, target.name) } } : {}),
       });
       byName.set(d.name, route);
     }
   }
+  // A route whose every member is a native spillover target is the overflow of PTU members (issue #17).
+  const spilloverOnly = new Set(
+    [...byName.entries()]
+      .filter(([, r]) => r.members.every((m) => m.deployment.spilloverFor !== undefined))
+      .map(([name]) => name),
+  );
   return [...byName.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, r]) => {
@@ -372,16 +403,20 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
         ...m,
         share: m.priority === top && topWeight > 0 ? m.weight / topWeight : 0,
       }));
-      if (members.length === 1) {
+      const only = spilloverOnly.has(name);
+      if (members.length === 1 && !only) {
         warnings.push(
           `route ${name}: one member only, so a 429 from it reaches the client (add a backend in another quota pool to fail over)`,
         );
       }
+      const overflowTpm = (m: RouteMember) =>
+        m.spillover && spilloverOnly.has(m.spillover.deployment.name) ? (m.spillover.deployment.capacityTpm ?? 0) : 0;
       return {
         name,
         model: r.model,
         members,
-        usableTpm: members.reduce((s, m) => s + (m.deployment.capacityTpm ?? 0), 0),
+        usableTpm: only ? 0 : members.reduce((s, m) => s + (m.deployment.capacityTpm ?? 0) + overflowTpm(m), 0),
+        spilloverOnly: only,
       };
     });
 }

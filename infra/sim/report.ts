@@ -2,7 +2,30 @@
 import type { SimulationResult } from "./simulate";
 
 const n = (v: number) => Math.round(v).toLocaleString("en-US");
+const PERIOD_WORD: Record<string, string> = {
+  Hourly: "hour",
+  Daily: "day",
+  Weekly: "week",
+  Monthly: "month",
+  Yearly: "year",
+};
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** Percents with one decimal of shares that sum to 1, rounded so the shown numbers add up to 100.0 (issue #17). */
+export function sharesAddingUp(shares: readonly number[]): number[] {
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (total <= 0) return shares.map(() => 0);
+  const exact = shares.map((v) => (1000 * v) / total);
+  const floors = exact.map(Math.floor);
+  let left = 1000 - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((v, i) => ({ i, rest: v - Math.floor(v) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (const { i } of order) {
+    if (left <= 0) break;
+    floors[i] += 1;
+    left -= 1;
+  }
+  return floors.map((v) => v / 10);
+}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -24,7 +47,7 @@ export function formatSimulation(r: SimulationResult): string {
     "",
     `Offered: ${n(r.offeredRequests)} requests, ${n(r.offeredTpm)} TPM (${pct(r.totalTpm > 0 ? r.offeredTpm / r.totalTpm : 0)} of the plan's ${n(r.totalTpm)} usable TPM)`,
     `Served:  ${n(r.servedRequests)} requests (${pct(r.servedShare)}), ${n(r.servedTpm)} TPM (${pct(r.totalTpm > 0 ? r.servedTpm / r.totalTpm : 0)} of usable)`,
-    `Client errors: ${n(r.client429Requests)} x 429, ${n(r.client5xxRequests)} x 5xx`,
+    `Client errors: ${n(r.client429Requests)} x 429, ${n(r.client5xxRequests)} x 5xx${r.teams.length > 0 ? `, ${n(r.client403Requests)} x 403 (team quotas)` : ""}`,
     `Retries per request (extra upstream calls): p50 ${r.retriesPerRequest.p50}, p99 ${r.retriesPerRequest.p99}, max ${r.retriesPerRequest.max}, mean ${r.retriesPerRequest.mean}; ${n(r.upstreamCalls)} upstream calls`,
     "",
     "Routes (served by priority group = how far traffic spilled):",
@@ -40,24 +63,63 @@ export function formatSimulation(r: SimulationResult): string {
       n(route.client5xxRequests),
       n(route.servedTpm),
       n(route.usableTpm),
-      route.priorities.map((p) => `p${p.priority} ${pct(p.share)}`).join(", "),
+      sharesAddingUp(route.priorities.map((p) => p.share))
+        .map((v, k) => `p${route.priorities[k].priority} ${v.toFixed(1)}%`)
+        .join(", "),
     ]);
   }
-  out.push(...table(routeRows), "", "Members (load = served TPM / the member's TPM):");
+  out.push(
+    ...table(routeRows),
+    "",
+    "Members (load = served TPM / the member's TPM; + = its native spillover deployment, serving the traffic above the PTUs):",
+  );
   const memberRows = [["backend", "priority", "calls", "served", "429s", "served TPM", "quota TPM", "load"]];
   for (const m of r.members) {
     memberRows.push([
       m.backend,
       String(m.priority),
       n(m.requests),
-      n(m.servedRequests) + (m.spilloverRequests > 0 ? ` (${n(m.spilloverRequests)} spillover)` : ""),
+      n(m.servedRequests - m.spilloverRequests),
       n(m.throttledResponses),
       n(m.servedTpm),
       m.quotaTpm === null ? "?" : n(m.quotaTpm),
       m.load === null ? "-" : pct(m.load),
     ]);
+    if (m.spillover) {
+      memberRows.push([
+        `  + ${m.spillover.backend}`,
+        "",
+        "",
+        n(m.spilloverRequests),
+        "",
+        n(m.spillover.servedTpm),
+        m.spillover.quotaTpm === null ? "?" : n(m.spillover.quotaTpm),
+        m.spillover.load === null ? "-" : pct(m.spillover.load),
+      ]);
+    }
   }
   out.push(...table(memberRows));
+  if (r.teams.length > 0) {
+    out.push("", "Teams (--team-share; limits from the stack's consumers, checked before routing):");
+    const teamRows = [["team", "share", "offered", "served", "served share", "429 (TPM)", "403 (quota)", "limits"]];
+    for (const t of r.teams) {
+      const limits = [
+        ...(t.tokensPerMinute === null ? [] : [`${n(t.tokensPerMinute)} TPM`]),
+        ...(t.tokenQuota === null ? [] : [`${n(t.tokenQuota)} a ${PERIOD_WORD[t.tokenQuotaPeriod ?? ""] ?? "period"}`]),
+      ];
+      teamRows.push([
+        t.name,
+        pct(t.share),
+        n(t.offeredRequests),
+        n(t.servedRequests),
+        pct(t.servedShare),
+        n(t.limitedRequests),
+        n(t.overQuotaRequests),
+        limits.length === 0 ? "none" : limits.join(", "),
+      ]);
+    }
+    out.push(...table(teamRows));
+  }
   if (r.warnings.length > 0) out.push("", `Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => `  - ${w}`));
   return out.join("\n") + "\n";
 }

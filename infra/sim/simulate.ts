@@ -36,7 +36,38 @@ export interface SimulationOptions {
   readonly routeRpm?: Readonly<Record<string, number>>;
   /** Called after every upstream call with the member's backend id (tests, traces). */
   readonly onCall?: (t: number, backend: string, status: 200 | 429) => void;
+  /**
+   * Share of the offered requests each named team sends (issue #17, `--team-share NAME=FRACTION`); the
+   * rest comes from callers the stack puts no own limit on. Each team's tokensPerMinute / tokenQuota apply.
+   */
+  readonly teamShares?: readonly TeamShare[];
 }
+
+export interface TeamShare {
+  readonly name: string;
+  /** 0..1 of the offered requests. */
+  readonly share: number;
+}
+
+export interface SimulatedTeam {
+  /** A consumer name, or `(other callers)` for the traffic no --team-share names. */
+  readonly name: string;
+  readonly share: number;
+  readonly tokensPerMinute: number | null;
+  readonly tokenQuota: number | null;
+  readonly tokenQuotaPeriod: string | null;
+  readonly offeredRequests: number;
+  readonly servedRequests: number;
+  /** Refused by the team's tokens-per-minute limit (client 429). */
+  readonly limitedRequests: number;
+  /** Refused by the team's token quota (client 403). */
+  readonly overQuotaRequests: number;
+  /** servedRequests / offeredRequests (1 when nothing was offered). */
+  readonly servedShare: number;
+}
+
+/** The name the report gives traffic no --team-share names. */
+export const OTHER_CALLERS = "(other callers)";
 
 export interface SimulatedPriority {
   readonly priority: number;
@@ -74,9 +105,20 @@ export interface SimulatedMember {
   readonly throttledResponses: number;
   /** Served by this member's native spillover target. */
   readonly spilloverRequests: number;
+  /** TPM this deployment served itself (native spillover not included: that is the target's load). */
   readonly servedTpm: number;
   /** servedTpm / quotaTpm, or null. */
   readonly load: number | null;
+  /**
+   * Native spillover of this member (issue #17): the target deployment's backend id, its TPM, what it
+   * served as overflow and its load; null without spillover.
+   */
+  readonly spillover: {
+    readonly backend: string;
+    readonly quotaTpm: number | null;
+    readonly servedTpm: number;
+    readonly load: number | null;
+  } | null;
 }
 
 export interface TimePoint {
@@ -121,6 +163,10 @@ export interface SimulationResult {
   readonly routes: readonly SimulatedRoute[];
   readonly members: readonly SimulatedMember[];
   readonly timeSeries: { readonly bucketSeconds: number; readonly points: readonly TimePoint[] };
+  /** Per team, when --team-share names any (issue #17); else empty. */
+  readonly teams: readonly SimulatedTeam[];
+  /** Client 403s from team token quotas (client 429s from team TPM limits are in client429Requests). */
+  readonly client403Requests: number;
   readonly warnings: readonly string[];
 }
 
@@ -181,6 +227,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   const warnings: string[] = [];
 
   const members: RouteMember[] = topology.routes.flatMap((r) => r.members);
+  const spilloverOnlyMember: boolean[] = topology.routes.flatMap((r) => r.members.map(() => r.spilloverOnly));
   const routeOf: string[] = topology.routes.flatMap((r) => r.members.map(() => r.name));
   let index = 0;
   const routes: GatewayRoute[] = topology.routes.map((r) => ({ members: r.members.map(() => index++) }));
@@ -230,15 +277,40 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   const retries: number[] = new Array<number>(64).fill(0);
   let requests = 0;
   let upstreamCalls = 0;
+  const teams = teamLimiters(topology, options.teamShares ?? []);
+  const pickTeam = createRng(seed, 7);
+  let client403 = 0;
 
   forEachOfferedRequest(topology, options, (t, r) => {
-    const o = gateway.handle(t, routes[r], tokens);
     const s = perRoute[r];
     const b = Math.min(buckets - 1, Math.floor(t / bucketSeconds));
+    // issue #17: the caller's team and its limits come first (llm-token-limit runs before routing).
+    const team = teams.length > 0 ? pickOf(teams, pickTeam.next()) : undefined;
+    if (team) {
+      team.offered++;
+      const refused = team.admit(t, tokens);
+      if (refused !== 0) {
+        requests++;
+        s.offered++;
+        series.offered[b]++;
+        retries[0]++;
+        if (refused === 429) {
+          team.limited++;
+          s.c429++;
+          series.c429[b]++;
+        } else {
+          team.overQuota++;
+          client403++;
+        }
+        return;
+      }
+    }
+    const o = gateway.handle(t, routes[r], tokens);
     requests++;
     s.offered++;
     series.offered[b]++;
     upstreamCalls += o.calls;
+    if (team && o.status === 200) team.served++;
     const extra = Math.min(retries.length - 1, Math.max(0, o.calls - 1));
     retries[extra]++;
     if (o.status === 200) {
@@ -293,46 +365,65 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       max: retryMax,
       mean: requests > 0 ? round(retrySum / requests, 3) : 0,
     },
-    routes: topology.routes.map((r, i) => {
+    routes: topology.routes.flatMap((r, i) => {
+      if (r.spilloverOnly) return [];
       const s = perRoute[i];
-      return {
-        deployment: r.name,
-        usableTpm: r.usableTpm,
-        offeredRequests: s.offered,
-        servedRequests: s.served,
-        client429Requests: s.c429,
-        client5xxRequests: s.c5xx,
-        offeredTpm: round((s.offered * tokens) / minutes),
-        servedTpm: round((s.served * tokens) / minutes),
-        priorities: [...s.byPriority.entries()]
-          .sort(([a], [b]) => a - b)
-          .map(([priority, served]) => ({
-            priority,
-            servedRequests: served,
-            share: s.served > 0 ? round(served / s.served, 4) : 0,
-          })),
-      };
+      return [
+        {
+          deployment: r.name,
+          usableTpm: r.usableTpm,
+          offeredRequests: s.offered,
+          servedRequests: s.served,
+          client429Requests: s.c429,
+          client5xxRequests: s.c5xx,
+          offeredTpm: round((s.offered * tokens) / minutes),
+          servedTpm: round((s.served * tokens) / minutes),
+          priorities: [...s.byPriority.entries()]
+            .sort(([a], [b]) => a - b)
+            .map(([priority, served]) => ({
+              priority,
+              servedRequests: served,
+              share: s.served > 0 ? round(served / s.served, 4) : 0,
+            })),
+        },
+      ];
     }),
-    members: members.map((m, i) => {
+    members: members.flatMap((m, i) => {
+      // A spillover-only route is the overflow of its PTU member: reported there (issue #17).
+      if (spilloverOnlyMember[i]) return [];
       const c = gateway.counters[i];
-      const servedTpm = round((c.served * tokens) / minutes);
+      const spilloverServed = spillsTo[i] === undefined ? 0 : c.spilloverServed;
+      const servedTpm = round(((c.served - spilloverServed) * tokens) / minutes);
       const quota = m.deployment.capacityTpm;
-      return {
-        backend: m.backendId,
-        route: routeOf[i],
-        account: m.accountKey,
-        sku: m.deployment.sku,
-        priority: m.priority,
-        weight: m.weight,
-        quotaTpm: quota,
-        quotaRpm: m.deployment.rpm,
-        requests: c.calls,
-        servedRequests: c.served,
-        throttledResponses: c.throttled,
-        spilloverRequests: spillsTo[i] === undefined ? 0 : c.spilloverServed,
-        servedTpm,
-        load: quota ? round(servedTpm / quota, 4) : null,
-      };
+      const target = m.spillover?.deployment;
+      const spilloverTpm = round((spilloverServed * tokens) / minutes);
+      return [
+        {
+          backend: m.backendId,
+          route: routeOf[i],
+          account: m.accountKey,
+          sku: m.deployment.sku,
+          priority: m.priority,
+          weight: m.weight,
+          quotaTpm: quota,
+          quotaRpm: m.deployment.rpm,
+          requests: c.calls,
+          servedRequests: c.served,
+          throttledResponses: c.throttled,
+          spilloverRequests: spilloverServed,
+          servedTpm,
+          load: quota ? round(servedTpm / quota, 4) : null,
+          spillover:
+            m.spillover && target
+              ? {
+                  backend: m.spillover.backendId,
+                  quotaTpm: target.capacityTpm,
+                  servedTpm: spilloverTpm,
+                  load: target.capacityTpm ? round(spilloverTpm / target.capacityTpm, 4) : null,
+                }
+              : null,
+        },
+      ];
     }),
     timeSeries: {
       bucketSeconds,
@@ -347,6 +438,108 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
         };
       }),
     },
+    teams: teams.map((team) => ({
+      name: team.name,
+      share: team.share,
+      tokensPerMinute: team.tokensPerMinute,
+      tokenQuota: team.tokenQuota,
+      tokenQuotaPeriod: team.tokenQuotaPeriod,
+      offeredRequests: team.offered,
+      servedRequests: team.served,
+      limitedRequests: team.limited,
+      overQuotaRequests: team.overQuota,
+      servedShare: team.offered > 0 ? round(team.served / team.offered, 4) : 1,
+    })),
+    client403Requests: client403,
     warnings,
   };
+}
+
+interface TeamState {
+  readonly name: string;
+  readonly share: number;
+  readonly tokensPerMinute: number | null;
+  readonly tokenQuota: number | null;
+  readonly tokenQuotaPeriod: string | null;
+  offered: number;
+  served: number;
+  limited: number;
+  overQuota: number;
+  /** 0 admitted, else the status the client gets (429 over TPM, 403 over quota). */
+  admit(t: number, tokens: number): 0 | 429 | 403;
+}
+
+/** Seconds in a token quota period: the simulation starts at the start of one. */
+const PERIOD_SECONDS: Record<string, number> = {
+  Hourly: 3600,
+  Daily: 86400,
+  Weekly: 604800,
+  Monthly: 2629800,
+  Yearly: 31557600,
+};
+
+/**
+ * One limiter per named team plus the rest (issue #17). llm-token-limit as the policy configures it
+ * (estimate-prompt-tokens false): a request is admitted while the counter is below the limit and its
+ * tokens are counted after; tokens per minute over fixed 60-second windows, the quota over its period
+ * from the start of the run. Teams without own limits get policies.tokenLimit when it is enabled.
+ */
+export function teamLimiters(topology: Topology, shares: readonly TeamShare[]): TeamState[] {
+  if (shares.length === 0) return [];
+  const global = topology.policies.tokenLimit;
+  const make = (name: string, share: number, tpm: number | null, quota: number | null, period: string | null) => {
+    let minute = -1;
+    let used = 0;
+    let quotaUsed = 0;
+    let quotaPeriod = -1;
+    const state: TeamState = {
+      name,
+      share,
+      tokensPerMinute: tpm,
+      tokenQuota: quota,
+      tokenQuotaPeriod: period,
+      offered: 0,
+      served: 0,
+      limited: 0,
+      overQuota: 0,
+      admit(t, tokens) {
+        const p = Math.floor(t / (PERIOD_SECONDS[period ?? ""] ?? Number.POSITIVE_INFINITY));
+        if (p !== quotaPeriod) {
+          quotaPeriod = p;
+          quotaUsed = 0;
+        }
+        if (quota !== null && quotaUsed >= quota) return 403;
+        const m = Math.floor(t / 60);
+        if (m !== minute) {
+          minute = m;
+          used = 0;
+        }
+        if (tpm !== null && used >= tpm) return 429;
+        used += tokens;
+        quotaUsed += tokens;
+        return 0;
+      },
+    };
+    return state;
+  };
+  const out = shares.map(({ name, share }) => {
+    const c = topology.consumers.find((x) => x.name === name);
+    if (!c) throw new RangeError(`no consumer named ${name}`);
+    const own = c.tokensPerMinute !== undefined || c.tokenQuota !== undefined;
+    return own
+      ? make(name, share, c.tokensPerMinute ?? null, c.tokenQuota ?? null, c.tokenQuotaPeriod ?? null)
+      : make(name, share, global.enabled ? global.tokensPerMinute : null, null, null);
+  });
+  const rest = 1 - shares.reduce((a, b) => a + b.share, 0);
+  if (rest > 1e-9) out.push(make(OTHER_CALLERS, rest, null, null, null));
+  return out;
+}
+
+function pickOf(teams: readonly TeamState[], u: number): TeamState {
+  let acc = 0;
+  for (const t of teams) {
+    acc += t.share;
+    if (u < acc) return t;
+  }
+  return teams[teams.length - 1];
 }
