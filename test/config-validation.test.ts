@@ -139,7 +139,7 @@ describe("unknown keys", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "GlobalStandard", location: "swedencentral", tpms: 1 }];
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms" (did you mean "tpm"?); allowed keys: model, sku, location, tpm, ptu',
+      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms" (did you mean "tpm"?); allowed keys: model, sku, location, tpm, ptu, rpm',
     ]);
   });
 });

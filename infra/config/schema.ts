@@ -132,6 +132,8 @@ export const QuotaOverrideSchema = strictObject({
   tpm: z.number().int().nonnegative().optional(),
   /** Quota of a provisioned pool, in PTUs. */
   ptu: z.number().int().nonnegative().optional(),
+  /** Quota of a request-metered pool (image, whisper and tts models), requests per minute. */
+  rpm: z.number().int().nonnegative().optional(),
 });
 
 export const SubscriptionSchema = strictObject({
@@ -211,6 +213,24 @@ export const CatalogEntrySchema = strictObject({
   ptuMinimum: positiveInt().optional(),
   /** Provisioned types: step above the minimum in PTUs. Default: the file's value, else 1. */
   ptuIncrement: positiveInt().optional(),
+  /**
+   * How a Standard-family deployment's capacity is counted: tokens (1 = 1,000 TPM) or requests (1 = rpmPerUnit
+   * requests a minute: image, whisper and tts models). Default: the file's value, else tokens.
+   */
+  unit: z.enum(["tokens", "requests"]).optional(),
+  /** Token-metered models: requests per minute that come with each 1,000 TPM (Azure's fixed ratio, issue #19). */
+  rpmPer1000Tpm: z.number().positive().optional(),
+  /** Request-metered models: requests per minute per capacity unit. */
+  rpmPerUnit: z.number().positive().optional(),
+  /** Token-metered models: list prices in USD per 1M tokens for the entry's Standard-family types (cost estimate). */
+  prices: strictObject({
+    input: z.number().nonnegative(),
+    /** Default: the input price. */
+    cachedInput: z.number().nonnegative().optional(),
+    output: z.number().nonnegative(),
+  }).optional(),
+  /** Request-metered models: list price in USD per request (cost estimate). */
+  usdPerRequest: z.number().nonnegative().optional(),
 });
 
 export const RoutingSchema = strictObject({
