@@ -40,6 +40,10 @@ export function isProvisioned(sku: DeploymentType): boolean {
 }
 
 export const OFFERS = ["Default", "Enterprise", "PayAsYouGo", "MSDN"] as const;
+
+/** Azure clouds `aoai-gateway quota`, `capacity` and `catalog refresh` can read (issue #19). */
+export const CLOUDS = ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] as const;
+export type Cloud = (typeof CLOUDS)[number];
 export type Offer = (typeof OFFERS)[number];
 
 export const ROUTING_MODES = ["pool", "policy"] as const;
@@ -430,6 +434,8 @@ export const RootSchema = strictObject({
   clientAuth: ClientAuthSchema.default({ mode: "key", audiences: [], clientAppIds: [], roles: [] }),
   tags: tags.default({}),
   modelCatalog: z.array(CatalogEntrySchema).default([]),
+  /** The Azure cloud of the stack's subscriptions: the ARM endpoint and token scope `quota` reads through. Default AzureCloud. */
+  cloud: z.enum(CLOUDS).default("AzureCloud"),
 });
 
 export type RawConfig = z.input<typeof RootSchema>;
