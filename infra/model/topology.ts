@@ -8,8 +8,10 @@
  * account in it.
  */
 import {
+  type CatalogEntry,
   type CircuitBreakerConfig,
   type ClientAuthConfig,
+  type Cloud,
   type ConsumerConfig,
   type MonitoringConfig,
   type DeploymentType,
@@ -170,6 +172,10 @@ export interface Topology {
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
   readonly warnings: readonly string[];
+  /** The Azure cloud of the subscriptions (issue #19): the ARM endpoint `quota` reads through. */
+  readonly cloud: Cloud;
+  /** The stack's own model catalog additions (buildCatalog merges them with the file). */
+  readonly modelCatalog: readonly CatalogEntry[];
 }
 
 const RPM_PER_1000_TPM: Record<string, number | undefined> = Object.fromEntries(
@@ -370,6 +376,8 @@ export function buildTopology(config: ValidConfig): Topology {
     clientAuth: config.clientAuth,
     totalTpm: routes.reduce((sum, r) => sum + r.usableTpm, 0),
     warnings,
+    cloud: config.cloud,
+    modelCatalog: config.modelCatalog,
   };
 }
 
