@@ -110,8 +110,11 @@ export function explain(e: unknown, what: string, subscription: { alias: string;
     name === "AggregateAuthenticationError" ||
     name === "AuthenticationError"
   ) {
+    // A chain's own message says only that the chain failed; its first credential's says why.
+    const inner = (e as { errors?: unknown[] }).errors?.[0];
+    const why = firstLine(inner instanceof Error ? inner.message : (e as Error).message);
     return new ArmError(
-      `no Azure credential: sign in with \`az login\` (laptop) or OIDC (azure/login in a pipeline); AZURE_TOKEN_CREDENTIALS can pick one credential, e.g. AzureCliCredential (${firstLine((e as Error).message)})`,
+      `no Azure credential: sign in with \`az login\` (laptop) or OIDC (azure/login in a pipeline); AZURE_TOKEN_CREDENTIALS can pick one credential, e.g. AzureCliCredential (${why})`,
       "no-credential",
     );
   }

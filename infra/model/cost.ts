@@ -300,8 +300,11 @@ export function formatCost(c: CostEstimate): string[] {
     })`,
   ];
   for (const r of c.routes) {
+    const requests = r.members.every((m) => m.basis === "requests");
     out.push(
-      `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${r.assumedTpm.toLocaleString("en-US")} TPM (${tokens(r.tokensPerMonth)} tokens a month)`,
+      requests
+        ? `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${pct(a.utilization)} of its RPM (${r.members.reduce((s, m) => s + (m.requestsPerMonth ?? 0), 0).toLocaleString("en-US")} requests a month)`
+        : `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${r.assumedTpm.toLocaleString("en-US")} TPM (${tokens(r.tokensPerMonth)} tokens a month)`,
     );
     for (const m of r.members) {
       out.push(
