@@ -389,6 +389,9 @@ function registerCatalogCommand(program: Command, io: Io, setCode: (code: number
 /** `quota`, `capacity` and `catalog refresh`; `factory` lets tests read a stand-in instead of Azure. */
 export function registerQuotaCommands(factory: ReaderFactory = defaultFactory): RegisterCommand {
   return (program, io, setCode) => {
+    // `capacity --version V` (issue #19) names a model version; without positional options commander reads
+    // any --version after the subcommand as the program's own `--version` and prints the package version.
+    program.enablePositionalOptions();
     registerQuotaCommand(program, io, setCode, factory);
     registerCapacityCommand(program, io, setCode, factory);
     registerCatalogCommand(program, io, setCode, factory);
