@@ -166,7 +166,7 @@ function registerQuotaCommand(program: Command, io: Io, setCode: (code: number) 
       .addHelpText(
         "after",
         examples(
-          "az login && npx aoai-gateway quota --stack prod",
+          "npx aoai-gateway quota --stack prod",
           "npx aoai-gateway quota --config ./my-stack.yaml --json",
           "AZURE_TOKEN_CREDENTIALS=AzureCliCredential npx aoai-gateway quota --stack prod",
         ) +
@@ -335,7 +335,10 @@ async function formatJson(value: unknown): Promise<string> {
 export const CATALOG_FILE = join(PROJECT_ROOT, "infra", "data", "model-catalog.json");
 
 function registerCatalogCommand(program: Command, io: Io, setCode: (code: number) => void, factory: ReaderFactory) {
-  const catalog = program.command("catalog").description("the model catalog (infra/data/model-catalog.json)");
+  const catalog = program
+    .command("catalog")
+    .description("the model catalog (infra/data/model-catalog.json): `catalog refresh` rebuilds it from Azure")
+    .addHelpText("after", examples("npx aoai-gateway catalog refresh --stack prod"));
   addStackOptions(
     catalog
       .command("refresh")
