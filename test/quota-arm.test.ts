@@ -271,7 +271,7 @@ describe("quota against the ARM stand-in: problems", () => {
       1,
       ["hub", "hub", "hub", "hub", "hub"],
       [
-        `subscription spoke (${SPOKE}): 403 AuthorizationFailed reading quota usages in eastus2: give the identity the role "Cognitive Services Usages Reader" at subscription scope (quota) and "Reader" on the stack's resource groups (its deployments): az role assignment create --assignee <principal> --role "Cognitive Services Usages Reader" --scope /subscriptions/${SPOKE}`,
+        `subscription spoke (${SPOKE}): 403 AuthorizationFailed reading quota usages in eastus2: give the identity the roles "Cognitive Services Usages Reader" (quota) and "Reader" (models, deployments) at subscription scope: az role assignment create --assignee <principal> --role "Cognitive Services Usages Reader" --scope /subscriptions/${SPOKE}`,
       ],
     ]);
   });

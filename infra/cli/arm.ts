@@ -122,7 +122,7 @@ export function explain(e: unknown, what: string, subscription: { alias: string;
     const code = e.code ?? "";
     if (e.statusCode === 403) {
       return new ArmError(
-        `${sub}: 403 ${code || "Forbidden"} reading ${what}: give the identity the role "Cognitive Services Usages Reader" at subscription scope (quota) and "Reader" on the stack's resource groups (its deployments): az role assignment create --assignee <principal> --role "Cognitive Services Usages Reader" --scope /subscriptions/${subscription.id}`,
+        `${sub}: 403 ${code || "Forbidden"} reading ${what}: give the identity the roles "Cognitive Services Usages Reader" (quota) and "Reader" (models, deployments) at subscription scope: az role assignment create --assignee <principal> --role "Cognitive Services Usages Reader" --scope /subscriptions/${subscription.id}`,
         "forbidden",
       );
     }

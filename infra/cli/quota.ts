@@ -170,7 +170,7 @@ function registerQuotaCommand(program: Command, io: Io, setCode: (code: number) 
           "npx aoai-gateway quota --config ./my-stack.yaml --json",
           "AZURE_TOKEN_CREDENTIALS=AzureCliCredential npx aoai-gateway quota --stack prod",
         ) +
-          "\nNeeds the role Cognitive Services Usages Reader on each subscription and Reader on the stack's resource groups (docs/quota.md).\nExit 1 when a pool does not fit, a region does not offer a model, or a subscription or region could not be read.\n",
+          "\nNeeds the roles Cognitive Services Usages Reader and Reader on each subscription of the stack (docs/quota.md).\nExit 1 when a pool does not fit, a region does not offer a model, or a subscription or region could not be read.\n",
       ),
   )
     .option("--json", "print JSON instead of text", false)
