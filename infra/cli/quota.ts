@@ -31,7 +31,7 @@ import {
   unitSize,
 } from "../model/quota";
 import type { Topology } from "../model/topology";
-import { ArmError, type ArmReader, CLOUD_ENDPOINTS, createArmReader, explain } from "./arm";
+import { type ArmError, type ArmReader, CLOUD_ENDPOINTS, createArmReader, explain } from "./arm";
 import type { RegisterCommand } from "./commands";
 import {
   CliError,
@@ -315,6 +315,12 @@ interface RefreshOptions extends ArmCliOptions {
   out?: string;
 }
 
+/** The two prettier functions used (prettier is a dev dependency: absent from a production install). */
+interface Prettier {
+  resolveConfig(file: string): Promise<Record<string, unknown> | null>;
+  format(text: string, options: Record<string, unknown>): Promise<string>;
+}
+
 /**
  * JSON as the repository's prettier writes it (its `lint` checks data files too), when prettier is
  * installed (a clone with dev dependencies); plain JSON.stringify otherwise.
@@ -323,7 +329,7 @@ async function formatJson(value: unknown): Promise<string> {
   const text = JSON.stringify(value, null, 2) + "\n";
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const prettier = require("prettier") as typeof import("prettier");
+    const prettier = require("prettier") as Prettier;
     const options = (await prettier.resolveConfig(CATALOG_FILE)) ?? {};
     return await prettier.format(text, { ...options, parser: "json" });
   } catch {
