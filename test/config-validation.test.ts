@@ -193,7 +193,7 @@ describe("single values", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].offer = "EA";
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN',
+      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN, Free, Tier1, Tier2, Tier3, Tier4, Tier5, Tier6',
     ]);
   });
 
@@ -435,7 +435,7 @@ describe("subscriptions", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].offer = "EA";
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN',
+      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN, Free, Tier1, Tier2, Tier3, Tier4, Tier5, Tier6',
     ]);
   });
 

@@ -13,7 +13,7 @@ import quotaDefaults from "../infra/data/quota-defaults.json";
 import { loadTopology } from "../infra/cli/common";
 import { estimateCost, formatCost } from "../infra/model/cost";
 import { createPlan, formatPlan } from "../infra/model/plan";
-import { buildTopology } from "../infra/model/topology";
+import { buildTopology, defaultQuotaTpm } from "../infra/model/topology";
 import { backend, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const FIXTURE = "test/fixtures/quota/Pulumi.enterprise.yaml";
@@ -61,6 +61,17 @@ describe("data files", () => {
   it("have an Enterprise table for every model of the Default table", () => {
     const missing = Object.keys(quotaDefaults.offers.Default).filter((m) => !(m in quotaDefaults.offers.Enterprise));
     expect(missing).toEqual([]);
+  });
+
+  it("read quota tier 3 gpt-4.1-mini Global Standard as 46 M TPM", () => {
+    expect(defaultQuotaTpm("Tier3", "gpt-4.1-mini", "GlobalStandard")).toBe(46000000);
+  });
+
+  it("leave gpt-4o Global Standard unknown under a quota tier (the tier tables list only its Data Zone row)", () => {
+    expect([
+      defaultQuotaTpm("Tier6", "gpt-4o", "GlobalStandard"),
+      defaultQuotaTpm("Tier6", "gpt-4o", "DataZoneStandard"),
+    ]).toEqual([undefined, 15000000]);
   });
 
   it("read Enterprise gpt-5-nano Global Standard as 150 M TPM and Data Zone as 50 M", () => {

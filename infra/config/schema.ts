@@ -39,7 +39,23 @@ export function isProvisioned(sku: DeploymentType): boolean {
   return (PROVISIONED_DEPLOYMENT_TYPES as readonly string[]).includes(sku);
 }
 
-export const OFFERS = ["Default", "Enterprise", "PayAsYouGo", "MSDN"] as const;
+/**
+ * Which default quota table applies (infra/data/quota-defaults.json): the offer types of Microsoft's quota
+ * page, and the quota tiers (Free, Tier1-Tier6) that replace them for subscriptions on quota tiers (issue #19).
+ */
+export const OFFERS = [
+  "Default",
+  "Enterprise",
+  "PayAsYouGo",
+  "MSDN",
+  "Free",
+  "Tier1",
+  "Tier2",
+  "Tier3",
+  "Tier4",
+  "Tier5",
+  "Tier6",
+] as const;
 
 /** Azure clouds `aoai-gateway quota`, `capacity` and `catalog refresh` can read (issue #19). */
 export const CLOUDS = ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] as const;

@@ -44,7 +44,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     meaning: "short name used everywhere else; 1-24 lowercase letters, digits, hyphens; unique",
   },
   "subscriptions[].id": { type: "GUID", meaning: "subscription ID; unique" },
-  "subscriptions[].offer": { meaning: "which default quota table applies (`infra/data/quota-defaults.json`)" },
+  "subscriptions[].offer": {
+    meaning:
+      "which default quota table applies (`infra/data/quota-defaults.json`): an offer type, or the subscription's quota tier (`Free`, `Tier1`-`Tier6`, shown in the Foundry portal); `aoai-gateway quota` reads the real figure ([quota](quota.md))",
+  },
   "subscriptions[].quotas[].model": {
     required: "for Standard types",
     meaning: "model name of a quota override; ignored for provisioned types (PTU quota is shared by every model)",
