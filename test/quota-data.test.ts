@@ -15,6 +15,7 @@ import { estimateCost, formatCost } from "../infra/model/cost";
 import { createPlan, formatPlan } from "../infra/model/plan";
 import { buildTopology, defaultQuotaTpm } from "../infra/model/topology";
 import { backend, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
+import { cli } from "./helpers/cli";
 
 const FIXTURE = "test/fixtures/quota/Pulumi.enterprise.yaml";
 const enterprise = () => loadTopology(FIXTURE);
@@ -207,5 +208,20 @@ describe("quota overrides in requests per minute", () => {
     expect(configProblems(raw)).toEqual([
       "aoai-gateway:subscriptions[0].quotas[0]: got both tpm and rpm for Standard; allowed: tpm for token-metered models, rpm for request-metered ones (images, whisper, tts; issue #19)",
     ]);
+  });
+});
+
+describe("aoai-gateway quota command line", () => {
+  it("refuses an --arm-endpoint that is not https, before reading anything", async () => {
+    const r = await cli("quota", "--config", FIXTURE, "--arm-endpoint", "http://127.0.0.1:1");
+    expect([r.code, r.err]).toEqual([
+      2,
+      "error: --arm-endpoint http://127.0.0.1:1: allowed is an https:// URL (tokens are never sent in clear text)\n",
+    ]);
+  });
+
+  it("asks for --tpm when a token-metered model is counted in TPM", async () => {
+    const r = await cli("capacity", "--config", FIXTURE, "--model", "gpt-4o", "--rpm", "5");
+    expect([r.code, r.err]).toEqual([2, "error: give --tpm N: gpt-4o as GlobalStandard is counted in TPM\n"]);
   });
 });
