@@ -66,27 +66,35 @@ export async function startArmStandIn(): Promise<ArmStandIn> {
   const dir = mkdtempSync(join(tmpdir(), "aoai-gateway-arm-"));
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const openssl = (args: string[]) => {
+    try {
+      execFileSync("openssl", args, { stdio: "ignore" });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new Error(
+          "the ARM stand-in makes its certificate with the openssl CLI: install it (Debian package openssl)",
+        );
+      }
+      throw e;
+    }
+  };
+  openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+  ]);
   // The stand-in `az`: what `az account get-access-token --output json --resource <arm>` prints.
   const bin = join(dir, "bin");
   const signedOutBin = join(dir, "signed-out");
