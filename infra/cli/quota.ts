@@ -150,6 +150,8 @@ function reportJson(report: QuotaReport, topology: Topology, endpoint: string, s
       stackAllocated: p.stackAllocated,
       available: p.available,
       fits: p.available === null ? false : p.available >= 0,
+      planQuota: p.planQuota,
+      planQuotaSource: p.planQuotaSource,
     })),
     problems: report.problems,
     failures: report.failures,

@@ -79,6 +79,9 @@ export interface QuotaPoolReport {
   readonly stackAllocated: number;
   /** limit - used - stackAllocated; negative when the stack does not fit; null when the limit is unknown. */
   readonly available: number | null;
+  /** What `plan` assumes for the pool (override or published default), in `unit`, or null when it knows none. */
+  readonly planQuota: number | null;
+  readonly planQuotaSource: "override" | "default" | "unknown";
 }
 
 export interface QuotaReport {
@@ -134,6 +137,8 @@ function poolReport(pool: QuotaPoolModel, read: RegionRead, catalog: Catalog): Q
     stackExisting,
     stackAllocated: pool.allocated,
     available: limit === null || used === null ? null : limit - used - pool.allocated,
+    planQuota: pool.quota,
+    planQuotaSource: pool.quotaSource,
   };
 }
 
@@ -212,6 +217,18 @@ export function formatQuotaReport(report: QuotaReport, source: string): string {
   out.push(
     "  used (others): Azure's current usage less this stack's own deployments that already exist (they are replaced by this stack's allocation, not counted twice)",
   );
+  // What plan assumes is only a default: say where Azure grants something else, so the stack file can follow.
+  const differs = report.pools.filter((p) => p.limit !== null && p.planQuota !== p.limit);
+  if (differs.length > 0) {
+    out.push(
+      "",
+      `Azure's limit differs from what plan assumes (${differs.length}; set aoai-gateway:subscriptions[].quotas, or the subscription's offer or quota tier):`,
+      ...differs.map(
+        (p) =>
+          `  - ${p.subscription}/${p.location}/${p.model}/${p.sku}: Azure ${cell(p.limit, p.unit)}, plan ${p.planQuota === null ? "unknown" : `${cell(p.planQuota, p.unit)} (${p.planQuotaSource})`}`,
+      ),
+    );
+  }
   if (report.problems.length > 0)
     out.push("", `Problems (${report.problems.length}):`, ...report.problems.map((p) => `  - ${p}`));
   if (report.failures.length > 0)
