@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadTopology } from "../infra/cli/common";
 import {
   type ArmStandIn,
@@ -19,6 +19,10 @@ import {
   startArmStandIn,
   usage,
 } from "./helpers/arm-standin";
+
+// Each case starts the real bin (tsx compiles the CLI, @azure/identity runs the stand-in az): seconds each,
+// more while the rest of the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
 const FIXTURE = "test/fixtures/quota/Pulumi.enterprise.yaml";
 const HUB = "00000000-0000-0000-0000-0000000e0001";
