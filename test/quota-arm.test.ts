@@ -4,7 +4,7 @@
  * (AzureCliCredential through a stand-in `az`) and the real ARM client. Nothing leaves 127.0.0.1.
  * Pinned values belong to test/fixtures/quota/Pulumi.enterprise.yaml.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -192,6 +192,41 @@ describe("quota against the ARM stand-in: every region answers", () => {
 
   it("names the ARM endpoint it read", () => {
     expect(json.armEndpoint).toBe(arm.url);
+  });
+
+  it("asks az for a token for the public cloud's Resource Manager (aoai-gateway:cloud default)", () => {
+    expect([...new Set(arm.azCalls())]).toEqual([
+      "account get-access-token --output json --resource https://management.azure.com",
+    ]);
+  });
+});
+
+describe("quota against the ARM stand-in: a stack in Azure China", () => {
+  let arm: ArmStandIn;
+  let dir: string;
+  beforeAll(async () => {
+    arm = await startArmStandIn();
+    scriptHappy(arm);
+    dir = mkdtempSync(join(tmpdir(), "aoai-gateway-cloud-"));
+  });
+  afterAll(async () => {
+    await arm.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("asks az for a token for Azure China's Resource Manager", async () => {
+    const file = join(dir, "Pulumi.china.yaml");
+    writeFileSync(
+      file,
+      readFileSync(FIXTURE, "utf8").replace(
+        "  aoai-gateway:tags:",
+        "  aoai-gateway:cloud: AzureChinaCloud\n  aoai-gateway:tags:",
+      ),
+    );
+    await arm.cli(["quota", "--config", file]);
+    expect([...new Set(arm.azCalls())]).toEqual([
+      "account get-access-token --output json --resource https://management.chinacloudapi.cn",
+    ]);
   });
 });
 

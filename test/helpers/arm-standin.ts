@@ -13,7 +13,7 @@
  *   sends them.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -39,6 +39,8 @@ export interface ArmStandIn {
   script(path: string, ...responses: ScriptedResponse[]): void;
   /** Run the real bin with the stand-in's environment; resolves with the exit code and output. */
   cli(args: readonly string[], options?: { signedOut?: boolean }): Promise<{ code: number; out: string; err: string }>;
+  /** The argument lines the stand-in `az` was called with, in order. */
+  azCalls(): string[];
   close(): Promise<void>;
 }
 
@@ -162,6 +164,10 @@ export async function startArmStandIn(): Promise<ArmStandIn> {
           },
         );
       });
+    },
+    azCalls() {
+      const log = join(dir, "az-calls.log");
+      return existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
     },
     async close() {
       await new Promise<void>((done) => server.close(() => done()));
