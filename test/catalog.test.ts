@@ -13,11 +13,11 @@ import { EXAMPLE_NAMES } from "./helpers/stacks";
 import { backend, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const MODELS =
-  "gpt-4.1, gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-mini, gpt-5, gpt-5-mini, gpt-5-nano, o1, o3, o3-mini, o4-mini";
+  "dall-e-3, gpt-4.1, gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-mini, gpt-4o-mini-transcribe, gpt-4o-mini-tts, gpt-4o-transcribe, gpt-5, gpt-5-mini, gpt-5-nano, gpt-image-1, o1, o3, o3-mini, o4-mini, text-embedding-3-large, text-embedding-3-small, text-embedding-ada-002, tts, tts-hd, whisper";
 
 describe("model catalog file", () => {
   it("is dated and names its sources", () => {
-    expect([CATALOG_READ_ON, catalogFile.sources.length > 0]).toEqual(["2026-12-02", true]);
+    expect([CATALOG_READ_ON, catalogFile.sources.length > 0]).toEqual(["2026-12-06", true]);
   });
 
   it("covers every model of the default quota table", () => {
@@ -49,7 +49,7 @@ describe("catalog validation", () => {
     const raw = validRawConfig();
     raw.backends[0].deployments[0].model = "gpt4o";
     expect(configProblems(raw)).toEqual([
-      `aoai-gateway:backends[0].deployments[0].model: got "gpt4o"; allowed: a model in the catalog (${MODELS}; infra/data/model-catalog.json, read 2026-12-02), or add it to aoai-gateway:modelCatalog; did you mean "gpt-4o"?`,
+      `aoai-gateway:backends[0].deployments[0].model: got "gpt4o"; allowed: a model in the catalog (${MODELS}; infra/data/model-catalog.json, read 2026-12-06), or add it to aoai-gateway:modelCatalog; did you mean "gpt-4o"?`,
     ]);
   });
 

@@ -72,7 +72,11 @@ describe("aoai-gateway plan --json", () => {
         ["gpt-4o", 4],
       ],
       quotaPools: 8,
-      warnings: [],
+      // issue #19: at plan's default 50% utilization prod passes two tenant-wide usage tiers.
+      warnings: [
+        "model gpt-4.1-mini: about 153.3 B tokens a month at 50% utilization pass its usage tier of 150 B tokens a month (tenant-wide, every subscription and region; infra/data/quota-defaults.json usageTiers): above it Standard-family latency may vary more; provisioned (PTU) deployments are exempt",
+        "model gpt-4o: about 23.5 B tokens a month at 50% utilization pass its usage tier of 12 B tokens a month (tenant-wide, every subscription and region; infra/data/quota-defaults.json usageTiers): above it Standard-family latency may vary more; provisioned (PTU) deployments are exempt",
+      ],
     });
   });
 

@@ -16,7 +16,7 @@ import { runStack, stackConfig } from "./helpers/program";
 import { backend, configErrorOf, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const ALLOWED =
-  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
+  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
 
 describe("stack file keys outside the aoai-gateway namespace", () => {
   it("refuses a key without a namespace and suggests ours", () => {
@@ -105,7 +105,7 @@ describe("a model typo in one of several members", () => {
     raw.backends[0].deployments[0].model = "gpt4o";
     raw.backends.push(backend({ subscription: "spoke" }), backend({ location: "eastus2" }));
     expect(configProblems(raw).filter((p) => p.includes(".model:"))).toEqual([
-      `aoai-gateway:backends[0].deployments[0].model: got "gpt4o"; allowed: a model in the catalog (gpt-4.1, gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-mini, gpt-5, gpt-5-mini, gpt-5-nano, o1, o3, o3-mini, o4-mini; infra/data/model-catalog.json, read 2026-12-02), or add it to aoai-gateway:modelCatalog; did you mean "gpt-4o"?`,
+      `aoai-gateway:backends[0].deployments[0].model: got "gpt4o"; allowed: a model in the catalog (dall-e-3, gpt-4.1, gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-mini, gpt-4o-mini-transcribe, gpt-4o-mini-tts, gpt-4o-transcribe, gpt-5, gpt-5-mini, gpt-5-nano, gpt-image-1, o1, o3, o3-mini, o4-mini, text-embedding-3-large, text-embedding-3-small, text-embedding-ada-002, tts, tts-hd, whisper; infra/data/model-catalog.json, read 2026-12-06), or add it to aoai-gateway:modelCatalog; did you mean "gpt-4o"?`,
       'aoai-gateway:backends[0].deployments[0].model: got "gpt4o"; allowed: "gpt-4o", the model 2 other members of route "gpt-4o" have (one deployment name is one route and serves one model)',
     ]);
   });

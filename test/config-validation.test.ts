@@ -114,7 +114,7 @@ describe("unknown keys", () => {
   it("rejects an unknown top-level namespace key and lists the allowed keys", () => {
     const raw = { ...validRawConfig(), gatway: {} };
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway: unknown key "gatway" (did you mean "gateway"?); allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog',
+      'aoai-gateway: unknown key "gatway" (did you mean "gateway"?); allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud',
     ]);
   });
 
@@ -139,7 +139,7 @@ describe("unknown keys", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].quotas = [{ model: "gpt-4o", sku: "GlobalStandard", location: "swedencentral", tpms: 1 }];
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms" (did you mean "tpm"?); allowed keys: model, sku, location, tpm, ptu',
+      'aoai-gateway:subscriptions[0].quotas[0]: unknown key "tpms" (did you mean "tpm"?); allowed keys: model, sku, location, tpm, ptu, rpm',
     ]);
   });
 });
@@ -193,7 +193,7 @@ describe("single values", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].offer = "EA";
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN',
+      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN, Free, Tier1, Tier2, Tier3, Tier4, Tier5, Tier6',
     ]);
   });
 
@@ -435,7 +435,7 @@ describe("subscriptions", () => {
     const raw = validRawConfig();
     raw.subscriptions[0].offer = "EA";
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN',
+      'aoai-gateway:subscriptions[0].offer: got "EA"; allowed: Default, Enterprise, PayAsYouGo, MSDN, Free, Tier1, Tier2, Tier3, Tier4, Tier5, Tier6',
     ]);
   });
 

@@ -143,7 +143,7 @@ describe("aoai-gateway plan cost", () => {
     const lines = (await cli("plan", "--config", exampleFile("dev"))).out.split("\n");
     expect(
       [
-        "Cost estimate (USD a month, list prices as of 2026-07-31, data file dated 2026-12-02; Estimate only: list prices in USD, no discounts, reservations, taxes or support; monthly = 730 hours)",
+        "Cost estimate (USD a month, list prices as of 2026-07-31, data file dated 2026-12-06; Estimate only: list prices in USD, no discounts, reservations, taxes or support; monthly = 730 hours)",
         "  assumptions: 50% of each route's usable TPM in use, 75% input / 25% output tokens, 0% of input cached (set with --utilization, --input-share, --cached-input-share)",
         "  API Management only (gateway base price; Azure OpenAI not included): $150.01 (BasicV2, 1 unit; 10 M requests included, extra $3.00 per million)",
       ].filter((l) => !lines.includes(l)),

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { Io } from "./common";
 import { registerDiagram } from "./diagram";
 import { registerPreview } from "./preview";
+import { registerQuota } from "./quota";
 import { registerRender } from "./render";
 import { registerSimulate } from "./simulate";
 
@@ -16,4 +17,5 @@ export const registeredCommands: RegisterCommand[] = [
   registerRender,
   registerDiagram,
   registerSimulate,
+  registerQuota,
 ];

@@ -21,9 +21,28 @@ export interface TypeOffer {
   readonly ptu?: PtuRule;
 }
 
+/** How a Standard-family deployment's capacity is counted (issue #19). */
+export type CapacityUnit = "tokens" | "requests";
+
+export interface TokenPriceOverride {
+  readonly input: number;
+  readonly cachedInput: number;
+  readonly output: number;
+}
+
 export interface CatalogModel {
   readonly versions: ReadonlySet<string>;
   readonly types: ReadonlyMap<DeploymentType, TypeOffer>;
+  /** tokens: 1 capacity unit = 1,000 TPM; requests: 1 unit = rpmPerUnit requests a minute (images, whisper, tts). */
+  readonly unit: CapacityUnit;
+  /** Request-metered models: requests a minute per capacity unit. */
+  readonly rpmPerUnit?: number;
+  /** A stack's own RPM ratio (modelCatalog), used before infra/data/quota-defaults.json's. */
+  readonly rpmPer1000Tpm?: number;
+  /** A stack's own token prices (modelCatalog), per 1M tokens, for every Standard-family type of the entry. */
+  readonly prices?: TokenPriceOverride;
+  /** A stack's own price per request (modelCatalog), request-metered models. */
+  readonly usdPerRequest?: number;
 }
 
 export type Catalog = ReadonlyMap<string, CatalogModel>;
@@ -36,18 +55,40 @@ interface FileType {
   ptu?: PtuRule;
 }
 
+interface FileModel {
+  versions: string[];
+  unit?: CapacityUnit;
+  rpmPerUnit?: number;
+  types: Record<string, FileType>;
+}
+
+interface MutableModel {
+  versions: Set<string>;
+  types: Map<DeploymentType, TypeOffer>;
+  unit: CapacityUnit;
+  rpmPerUnit?: number;
+  rpmPer1000Tpm?: number;
+  prices?: TokenPriceOverride;
+  usdPerRequest?: number;
+}
+
 const REGION_SETS = data.regionSets as Record<string, string[]>;
 
-function fileCatalog(): Map<string, { versions: Set<string>; types: Map<DeploymentType, TypeOffer> }> {
-  const out = new Map<string, { versions: Set<string>; types: Map<DeploymentType, TypeOffer> }>();
-  for (const [model, entry] of Object.entries(data.models)) {
+function fileCatalog(): Map<string, MutableModel> {
+  const out = new Map<string, MutableModel>();
+  for (const [model, entry] of Object.entries(data.models as Record<string, FileModel>)) {
     const types = new Map<DeploymentType, TypeOffer>();
-    for (const [sku, offer] of Object.entries(entry.types as Record<string, FileType>)) {
+    for (const [sku, offer] of Object.entries(entry.types)) {
       const regions = REGION_SETS[offer.regions];
       if (!regions) throw new Error(`model-catalog.json: ${model} ${sku} names unknown region set ${offer.regions}`);
       types.set(sku as DeploymentType, { regions: new Set(regions), ...(offer.ptu ? { ptu: offer.ptu } : {}) });
     }
-    out.set(model, { versions: new Set(entry.versions), types });
+    out.set(model, {
+      versions: new Set(entry.versions),
+      types,
+      unit: entry.unit ?? "tokens",
+      ...(entry.rpmPerUnit !== undefined ? { rpmPerUnit: entry.rpmPerUnit } : {}),
+    });
   }
   return out;
 }
@@ -56,10 +97,22 @@ function fileCatalog(): Map<string, { versions: Set<string>; types: Map<Deployme
 export function buildCatalog(additions: readonly CatalogEntry[] = []): Catalog {
   const catalog = fileCatalog();
   for (const add of additions) {
-    const model = catalog.get(add.model) ?? {
+    const model: MutableModel = catalog.get(add.model) ?? {
       versions: new Set<string>(),
       types: new Map<DeploymentType, TypeOffer>(),
+      unit: "tokens",
     };
+    // issue #19: a model added here plans with RPM and cost when the entry says what they are.
+    if (add.unit !== undefined) model.unit = add.unit;
+    if (add.rpmPerUnit !== undefined) model.rpmPerUnit = add.rpmPerUnit;
+    if (add.rpmPer1000Tpm !== undefined) model.rpmPer1000Tpm = add.rpmPer1000Tpm;
+    if (add.usdPerRequest !== undefined) model.usdPerRequest = add.usdPerRequest;
+    if (add.prices !== undefined)
+      model.prices = {
+        input: add.prices.input,
+        cachedInput: add.prices.cachedInput ?? add.prices.input,
+        output: add.prices.output,
+      };
     add.versions.forEach((v) => model.versions.add(v));
     for (const sku of add.skus) {
       const known = model.types.get(sku);

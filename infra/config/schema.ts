@@ -39,7 +39,27 @@ export function isProvisioned(sku: DeploymentType): boolean {
   return (PROVISIONED_DEPLOYMENT_TYPES as readonly string[]).includes(sku);
 }
 
-export const OFFERS = ["Default", "Enterprise", "PayAsYouGo", "MSDN"] as const;
+/**
+ * Which default quota table applies (infra/data/quota-defaults.json): the offer types of Microsoft's quota
+ * page, and the quota tiers (Free, Tier1-Tier6) that replace them for subscriptions on quota tiers (issue #19).
+ */
+export const OFFERS = [
+  "Default",
+  "Enterprise",
+  "PayAsYouGo",
+  "MSDN",
+  "Free",
+  "Tier1",
+  "Tier2",
+  "Tier3",
+  "Tier4",
+  "Tier5",
+  "Tier6",
+] as const;
+
+/** Azure clouds `aoai-gateway quota`, `capacity` and `catalog refresh` can read (issue #19). */
+export const CLOUDS = ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] as const;
+export type Cloud = (typeof CLOUDS)[number];
 export type Offer = (typeof OFFERS)[number];
 
 export const ROUTING_MODES = ["pool", "policy"] as const;
@@ -190,6 +210,8 @@ export const QuotaOverrideSchema = strictObject({
   tpm: z.number().int().nonnegative().optional(),
   /** Quota of a provisioned pool, in PTUs. */
   ptu: z.number().int().nonnegative().optional(),
+  /** Quota of a request-metered pool (image, whisper and tts models), requests per minute. */
+  rpm: z.number().int().nonnegative().optional(),
 });
 
 export const SubscriptionSchema = strictObject({
@@ -269,6 +291,24 @@ export const CatalogEntrySchema = strictObject({
   ptuMinimum: positiveInt().optional(),
   /** Provisioned types: step above the minimum in PTUs. Default: the file's value, else 1. */
   ptuIncrement: positiveInt().optional(),
+  /**
+   * How a Standard-family deployment's capacity is counted: tokens (1 = 1,000 TPM) or requests (1 = rpmPerUnit
+   * requests a minute: image, whisper and tts models). Default: the file's value, else tokens.
+   */
+  unit: z.enum(["tokens", "requests"]).optional(),
+  /** Token-metered models: requests per minute that come with each 1,000 TPM (Azure's fixed ratio, issue #19). */
+  rpmPer1000Tpm: z.number().positive().optional(),
+  /** Request-metered models: requests per minute per capacity unit. */
+  rpmPerUnit: z.number().positive().optional(),
+  /** Token-metered models: list prices in USD per 1M tokens for the entry's Standard-family types (cost estimate). */
+  prices: strictObject({
+    input: z.number().nonnegative(),
+    /** Default: the input price. */
+    cachedInput: z.number().nonnegative().optional(),
+    output: z.number().nonnegative(),
+  }).optional(),
+  /** Request-metered models: list price in USD per request (cost estimate). */
+  usdPerRequest: z.number().nonnegative().optional(),
 });
 
 export const RoutingSchema = strictObject({
@@ -470,6 +510,8 @@ export const RootSchema = strictObject({
   clientAuth: ClientAuthSchema.default({ mode: "key", audiences: [], clientAppIds: [], roles: [] }),
   tags: tags.default({}),
   modelCatalog: z.array(CatalogEntrySchema).default([]),
+  /** The Azure cloud of the stack's subscriptions: the ARM endpoint and token scope `quota` reads through. Default AzureCloud. */
+  cloud: z.enum(CLOUDS).default("AzureCloud"),
 });
 
 export type RawConfig = z.input<typeof RootSchema>;

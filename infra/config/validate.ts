@@ -340,7 +340,13 @@ function crossFieldProblems(raw: unknown): Problem[] {
             text: `got ${q.tpm !== undefined ? "tpm" : "neither tpm nor ptu"} for provisioned type ${q.sku}; allowed: ptu (provisioned quota is counted in PTUs)`,
           });
         }
-        if (!provisioned && (q.tpm === undefined || q.ptu !== undefined)) {
+        if (!provisioned && q.tpm !== undefined && q.rpm !== undefined) {
+          problems.push({
+            path: ["subscriptions", i, "quotas", j],
+            text: `got both tpm and rpm for ${q.sku}; allowed: tpm for token-metered models, rpm for request-metered ones (images, whisper, tts; issue #19)`,
+          });
+        }
+        if (!provisioned && ((q.tpm === undefined && q.rpm === undefined) || q.ptu !== undefined)) {
           problems.push({
             path: ["subscriptions", i, "quotas", j],
             text: `got ${q.ptu !== undefined ? "ptu" : "neither tpm nor ptu"} for ${q.sku}; allowed: tpm (Standard-family quota is counted in tokens per minute)`,

@@ -44,7 +44,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     meaning: "short name used everywhere else; 1-24 lowercase letters, digits, hyphens; unique",
   },
   "subscriptions[].id": { type: "GUID", meaning: "subscription ID; unique" },
-  "subscriptions[].offer": { meaning: "which default quota table applies (`infra/data/quota-defaults.json`)" },
+  "subscriptions[].offer": {
+    meaning:
+      "which default quota table applies (`infra/data/quota-defaults.json`): an offer type, or the subscription's quota tier (`Free`, `Tier1`-`Tier6`, shown in the Foundry portal); `aoai-gateway quota` reads the real figure ([quota](quota.md))",
+  },
   "subscriptions[].quotas[].model": {
     required: "for Standard types",
     meaning: "model name of a quota override; ignored for provisioned types (PTU quota is shared by every model)",
@@ -53,6 +56,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "subscriptions[].quotas[].location": { type: "region", meaning: "region of the override" },
   "subscriptions[].quotas[].tpm": { required: "for Standard types", meaning: "quota in tokens per minute" },
   "subscriptions[].quotas[].ptu": { required: "for provisioned types", meaning: "quota in PTUs" },
+  "subscriptions[].quotas[].rpm": {
+    required: "instead of `tpm` for request-metered models",
+    meaning: "quota in requests per minute of an image, whisper or tts model ([quota](quota.md))",
+  },
   "backends[].key": {
     required: "with another entry in the same subscription and region",
     default: "none",
@@ -132,6 +139,29 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "modelCatalog[].ptuIncrement": {
     default: "the file's value, else 1",
     meaning: "provisioned types: step above the minimum in PTUs",
+  },
+  "modelCatalog[].unit": {
+    default: "the file's value, else `tokens`",
+    meaning:
+      "how capacity is counted: `tokens` (1 = 1,000 TPM) or `requests` (1 = `rpmPerUnit` requests a minute: image, whisper and tts models)",
+  },
+  "modelCatalog[].rpmPer1000Tpm": {
+    default: "the file's ratio (`infra/data/quota-defaults.json`)",
+    meaning: "token-metered models: requests a minute per 1,000 TPM, so `plan` shows RPM instead of `?`",
+  },
+  "modelCatalog[].rpmPerUnit": {
+    default: "the file's value",
+    meaning: "request-metered models: requests a minute per capacity unit",
+  },
+  "modelCatalog[].prices.input": {
+    meaning: "USD per 1M input tokens for the entry's Standard-family types, so `plan` prices the model",
+  },
+  "modelCatalog[].prices.cachedInput": { default: "the input price", meaning: "USD per 1M cached input tokens" },
+  "modelCatalog[].prices.output": { meaning: "USD per 1M output tokens" },
+  "modelCatalog[].usdPerRequest": { meaning: "request-metered models: USD per request, so `plan` prices the model" },
+  cloud: {
+    meaning:
+      "the Azure cloud of the stack's subscriptions (`AzureCloud`, `AzureChinaCloud`, `AzureUSGovernment`): the ARM endpoint and token scope `aoai-gateway quota`, `capacity` and `catalog refresh` use ([quota](quota.md))",
   },
   "consumers[].tokensPerMinute": {
     meaning:

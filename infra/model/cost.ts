@@ -14,6 +14,7 @@
  */
 import { isProvisioned } from "../config/schema";
 import prices from "../data/model-prices.json";
+import quotaData from "../data/quota-defaults.json";
 import type { RouteMember, Topology } from "./topology";
 
 export interface CostAssumptions {
@@ -35,6 +36,8 @@ export interface TokenPrices {
 
 interface ModelPrices {
   readonly version: string;
+  /** Embeddings: every token is billed at the input price (issue #19). */
+  readonly inputOnly?: boolean;
   readonly GlobalStandard: TokenPrices | null;
   readonly DataZoneStandard: TokenPrices | null;
   readonly Standard: TokenPrices | null;
@@ -52,7 +55,17 @@ interface ApimRequestPrices {
   readonly extraRequestsUsdPerMillion: number | null;
 }
 
+interface RequestPrices {
+  readonly unit: string;
+  readonly unitsPerRequest: number;
+  readonly assumption: string;
+  readonly GlobalStandard?: number;
+  readonly DataZoneStandard?: number;
+  readonly Standard?: number;
+}
+
 const MODELS = prices.models as Record<string, ModelPrices | undefined>;
+const PER_REQUEST = prices.perRequest as unknown as Record<string, RequestPrices | undefined>;
 const PROVISIONED = prices.provisioned as Record<string, ProvisionedPrices | undefined>;
 const APIM = prices.apiManagement.tiers as Record<string, ApimRequestPrices | undefined>;
 export const PRICE_SOURCE = prices.source;
@@ -67,11 +80,24 @@ export function tokenPrices(model: string, sku: string): TokenPrices | null {
   return null;
 }
 
+/** Whether a model bills every token at the input price (embeddings). */
+export function inputOnly(model: string): boolean {
+  return MODELS[model]?.inputOnly === true;
+}
+
+/** USD per request of a request-metered model (images, whisper, tts) and the request size it assumes, or null. */
+export function requestPrice(model: string, sku: string): { usd: number; assumption: string } | null {
+  const p = PER_REQUEST[model];
+  const perUnit = p?.[sku as "GlobalStandard" | "DataZoneStandard" | "Standard"];
+  if (!p || perUnit === undefined) return null;
+  return { usd: perUnit * p.unitsPerRequest, assumption: `${p.assumption}, ${perUnit} USD per ${p.unit}` };
+}
+
 export interface MemberCost {
   readonly backendId: string;
   readonly sku: string;
-  /** "tokens" (Standard family, per token) or "ptu" (provisioned, by the hour). */
-  readonly basis: "tokens" | "ptu";
+  /** "tokens" (Standard family, per token), "requests" (images, whisper, tts; per request) or "ptu" (provisioned, by the hour). */
+  readonly basis: "tokens" | "requests" | "ptu";
   /** Tokens a month placed on this member under the assumptions (null when its TPM is unknown). */
   readonly tokensPerMonth: number | null;
   /** USD per 1M tokens for this member, or null when not in the price file. */
@@ -83,6 +109,10 @@ export interface MemberCost {
   readonly monthlyUsd: number | null;
   /** Native spillover (issue #17): the PTU member whose overflow this deployment serves, or null. */
   readonly spilloverOf: string | null;
+  /** Request-metered members (issue #19): requests a month assumed, price per request and what it assumes. */
+  readonly requestsPerMonth?: number;
+  readonly usdPerRequest?: number | null;
+  readonly requestAssumption?: string;
 }
 
 export interface RouteCost {
@@ -139,7 +169,8 @@ export function placeTraffic(members: readonly RouteMember[], tpm: number): numb
   return placed;
 }
 
-function blendedPerMillion(p: TokenPrices, a: CostAssumptions): number {
+function blendedPerMillion(p: TokenPrices, a: CostAssumptions, allInput = false): number {
+  if (allInput) return p.input;
   const input = a.inputShare * ((1 - a.cachedInputShare) * p.input + a.cachedInputShare * p.cachedInput);
   return input + (1 - a.inputShare) * p.output;
 }
@@ -191,7 +222,33 @@ export function estimateCost(
             spilloverOf: of,
           };
         }
-        const p = tokenPrices(d.model, d.sku);
+        if (d.metering === "requests") {
+          // Images, whisper, tts (issue #19): priced per request; each member assumed at `utilization` of its own RPM.
+          const requests = Math.round(assumptions.utilization * (d.rpm ?? 0) * minutes);
+          const listed = requestPrice(d.model, d.sku);
+          const usd = d.priceOverride?.usdPerRequest ?? listed?.usd ?? null;
+          if (usd === null) missing.push(`${m.backendId}: no per-request price for ${d.model} ${d.sku}`);
+          if (d.rpm === null) missing.push(`${m.backendId}: RPM of ${d.model} unknown`);
+          return {
+            backendId: m.backendId,
+            sku: d.sku,
+            basis: "requests",
+            tokensPerMonth: null,
+            prices: null,
+            ptu: null,
+            ptuHourUsd: null,
+            monthlyReservationUsdPerPtu: null,
+            monthlyUsd: usd === null || d.rpm === null ? null : cents(requests * usd),
+            spilloverOf: of,
+            requestsPerMonth: requests,
+            usdPerRequest: usd,
+            requestAssumption:
+              d.priceOverride?.usdPerRequest !== undefined
+                ? "price from aoai-gateway:modelCatalog"
+                : (listed?.assumption ?? "no price"),
+          };
+        }
+        const p = d.priceOverride?.tokens ?? tokenPrices(d.model, d.sku);
         if (p === null) missing.push(`${m.backendId}: no token price for ${d.model} ${d.sku}`);
         const tokens = Math.round(placed[i] * minutes);
         return {
@@ -203,7 +260,7 @@ export function estimateCost(
           ptu: null,
           ptuHourUsd: null,
           monthlyReservationUsdPerPtu: null,
-          monthlyUsd: p === null ? null : cents((tokens / 1e6) * blendedPerMillion(p, assumptions)),
+          monthlyUsd: p === null ? null : cents((tokens / 1e6) * blendedPerMillion(p, assumptions, inputOnly(d.model))),
           spilloverOf: of,
         };
       });
@@ -249,6 +306,7 @@ export function estimateCost(
 const usd = (v: number | null) =>
   v === null ? "unknown" : v.toLocaleString("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
 const pct = (v: number) => `${Math.round(v * 100)}%`;
+const usd4 = (v: number) => `${Number(v.toFixed(6))} USD`;
 const tokens = (v: number | null) =>
   v === null ? "?" : `${(v / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 })}M`;
 
@@ -266,18 +324,51 @@ export function formatCost(c: CostEstimate): string[] {
     })`,
   ];
   for (const r of c.routes) {
+    const requests = r.members.every((m) => m.basis === "requests");
     out.push(
-      `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${r.assumedTpm.toLocaleString("en-US")} TPM (${tokens(r.tokensPerMonth)} tokens a month)`,
+      requests
+        ? `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${pct(a.utilization)} of its RPM (${r.members.reduce((s, m) => s + (m.requestsPerMonth ?? 0), 0).toLocaleString("en-US")} requests a month)`
+        : `  Route ${r.deployment} (${r.model}): ${usd(r.monthlyUsd)} at ${r.assumedTpm.toLocaleString("en-US")} TPM (${tokens(r.tokensPerMonth)} tokens a month)`,
     );
     for (const m of r.members) {
       out.push(
-        m.basis === "ptu"
-          ? `    ${m.backendId}: ${usd(m.monthlyUsd)} (${m.ptu} PTU x ${usd(m.ptuHourUsd)} an hour, paid whether used or not${m.monthlyReservationUsdPerPtu === null ? "; reservation price not in the data file" : ""})`
-          : `    ${m.spilloverOf === null ? "" : "+ "}${m.backendId}: ${usd(m.monthlyUsd)} (${tokens(m.tokensPerMonth)} tokens${m.spilloverOf === null ? "" : ` above the PTUs of ${m.spilloverOf}, native spillover`}${m.prices ? ` at ${m.prices.input} in / ${m.prices.cachedInput} cached / ${m.prices.output} out per 1M` : ", price unknown"})`,
+        m.basis === "requests"
+          ? `    ${m.backendId}: ${usd(m.monthlyUsd)} (${(m.requestsPerMonth ?? 0).toLocaleString("en-US")} requests${m.usdPerRequest === null || m.usdPerRequest === undefined ? ", price unknown" : ` at ${usd4(m.usdPerRequest)} each: ${m.requestAssumption}`})`
+          : m.basis === "ptu"
+            ? `    ${m.backendId}: ${usd(m.monthlyUsd)} (${m.ptu} PTU x ${usd(m.ptuHourUsd)} an hour, paid whether used or not${m.monthlyReservationUsdPerPtu === null ? "; reservation price not in the data file" : ""})`
+            : `    ${m.spilloverOf === null ? "" : "+ "}${m.backendId}: ${usd(m.monthlyUsd)} (${tokens(m.tokensPerMonth)} tokens${m.spilloverOf === null ? "" : ` above the PTUs of ${m.spilloverOf}, native spillover`}${m.prices ? ` at ${m.prices.input} in / ${m.prices.cachedInput} cached / ${m.prices.output} out per 1M` : ", price unknown"})`,
       );
     }
   }
   out.push(`  Azure OpenAI total: ${usd(c.modelsMonthlyUsd)}; with API Management: ${usd(c.totalMonthlyUsd)}`);
   if (c.missing.length > 0) out.push(`  Not priced (${c.missing.length}): ${c.missing.join("; ")}`);
+  return out;
+}
+
+const USAGE_TIERS = Object.fromEntries(
+  Object.entries(quotaData.usageTiers).filter(([k]) => !k.startsWith("$")),
+) as Record<string, number | undefined>;
+
+/**
+ * Tenant-wide usage tiers (issue #19): above a model's monthly tokens, Standard, Data Zone and Global Standard
+ * deployments may see more latency variability (quotas-limits page, "Usage tiers"; provisioned and batch exempt).
+ * One warning per model whose estimated Standard-family tokens a month, over every route of the stack, pass it.
+ * The tier counts the whole tenant, so other stacks and apps add to this estimate.
+ */
+export function usageTierWarnings(cost: CostEstimate): string[] {
+  const perModel = new Map<string, number>();
+  for (const r of cost.routes) {
+    const tokens = r.members.filter((m) => m.basis === "tokens").reduce((s, m) => s + (m.tokensPerMonth ?? 0), 0);
+    if (tokens > 0) perModel.set(r.model, (perModel.get(r.model) ?? 0) + tokens);
+  }
+  const out: string[] = [];
+  for (const [model, tokens] of [...perModel].sort(([a], [b]) => a.localeCompare(b))) {
+    const tier = USAGE_TIERS[model];
+    if (tier !== undefined && tokens > tier) {
+      out.push(
+        `model ${model}: about ${(tokens / 1e9).toLocaleString("en-US", { maximumFractionDigits: 1 })} B tokens a month at ${pct(cost.assumptions.utilization)} utilization pass its usage tier of ${(tier / 1e9).toLocaleString("en-US")} B tokens a month (tenant-wide, every subscription and region; infra/data/quota-defaults.json usageTiers): above it Standard-family latency may vary more; provisioned (PTU) deployments are exempt`,
+      );
+    }
+  }
   return out;
 }

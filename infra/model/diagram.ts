@@ -14,9 +14,13 @@ export type DiagramFormat = (typeof DIAGRAM_FORMATS)[number];
 
 const n = (v: number) => v.toLocaleString("en-US");
 
-/** `100K TPM` for Standard types (capacity is thousands of TPM), `50 PTU` for provisioned ones. */
+/**
+ * `100K TPM` for Standard types (capacity is thousands of TPM), `50 PTU` for provisioned ones, `6 RPM` for
+ * request-metered models (images, whisper, tts: no TPM, issue #19).
+ */
 export function capacityLabel(m: PlanMember): string {
   const ptu = m.sku.includes("Provisioned");
+  if (!ptu && m.capacityTpm === null && m.rpm !== null) return `${n(m.rpm)} RPM`;
   return ptu
     ? `${n(m.capacity)} PTU${m.capacityTpm === null ? "" : ` (~${n(m.capacityTpm)} TPM)`}`
     : `${n(m.capacity)}K TPM`;

@@ -2,7 +2,7 @@
  * The `plan` report: what a stack deploys and the throughput it unlocks, as a
  * JSON-ready object and as text. Pure.
  */
-import { type CostAssumptions, type CostEstimate, estimateCost, formatCost } from "./cost";
+import { type CostAssumptions, type CostEstimate, estimateCost, formatCost, usageTierWarnings } from "./cost";
 import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "./names";
 import type { QuotaPoolModel, RouteMember, Topology } from "./topology";
 
@@ -68,6 +68,9 @@ export interface PlanQuotaPool {
   readonly allocatedTpm: number | null;
   readonly quotaPtu?: number | null;
   readonly allocatedPtu?: number;
+  /** Request-metered pools (images, whisper, tts; issue #19): quota and allocation in requests per minute. */
+  readonly quotaRpm?: number | null;
+  readonly allocatedRpm?: number;
   readonly quotaSource: "override" | "default" | "unknown";
   /** allocated / quota, 0..1, or null when the quota is unknown or 0. */
   readonly utilization: number | null;
@@ -135,6 +138,17 @@ function poolToPlan(p: QuotaPoolModel): PlanQuotaPool {
       utilization,
     };
   }
+  if (p.unit === "RPM") {
+    return {
+      ...base,
+      quotaTpm: null,
+      allocatedTpm: null,
+      quotaRpm: p.quota,
+      allocatedRpm: p.allocated,
+      quotaSource: p.quotaSource,
+      utilization,
+    };
+  }
   return { ...base, quotaTpm: p.quota, allocatedTpm: p.allocated, quotaSource: p.quotaSource, utilization };
 }
 
@@ -195,6 +209,7 @@ export function teamLimitText(t: PlanTeam): string {
 
 export function createPlan(topology: Topology, costAssumptions?: CostAssumptions): Plan {
   const g = topology.gateway;
+  const cost = costAssumptions ? estimateCost(topology, costAssumptions) : undefined;
   return {
     gateway: {
       name: g.name,
@@ -247,12 +262,15 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
     teams: planTeams(topology),
-    warnings: topology.warnings,
-    ...(costAssumptions ? { cost: estimateCost(topology, costAssumptions) } : {}),
+    warnings: cost ? [...topology.warnings, ...usageTierWarnings(cost)] : topology.warnings,
+    ...(cost ? { cost } : {}),
   };
 }
 
 const n = (v: number) => v.toLocaleString("en-US");
+
+/** A member of an image, whisper or tts model: capacity in request units, RPM known, no TPM (issue #19). */
+const requestMetered = (m: PlanMember) => m.capacityTpm === null && m.rpm !== null && !m.sku.includes("Provisioned");
 const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
 
 /**
@@ -362,8 +380,8 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
         m.subscription,
         m.location,
         m.sku,
-        capacity(m.sku, m.capacity),
-        m.capacityTpm === null ? "?" : n(m.capacityTpm),
+        `${n(m.capacity)}${m.sku.includes("Provisioned") ? " PTU" : requestMetered(m) ? " units" : "K"}`,
+        m.capacityTpm === null ? (requestMetered(m) ? "-" : "?") : n(m.capacityTpm),
         m.rpm === null ? (m.sku.includes("Provisioned") ? "-" : "?") : n(m.rpm),
       ]);
       if (m.spillover) {
@@ -404,9 +422,10 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
   const rows = [["pool", "allocated", "quota", "use", "source"]];
   for (const p of plan.quotaPools) {
     const ptu = p.allocatedPtu !== undefined;
-    const unit = ptu ? "PTU" : "TPM";
-    const allocated = ptu ? (p.allocatedPtu ?? 0) : (p.allocatedTpm ?? 0);
-    const quota = ptu ? p.quotaPtu : p.quotaTpm;
+    const rpm = p.allocatedRpm !== undefined;
+    const unit = ptu ? "PTU" : rpm ? "RPM" : "TPM";
+    const allocated = ptu ? (p.allocatedPtu ?? 0) : rpm ? (p.allocatedRpm ?? 0) : (p.allocatedTpm ?? 0);
+    const quota = ptu ? p.quotaPtu : rpm ? p.quotaRpm : p.quotaTpm;
     rows.push([
       `${p.subscription}/${p.location}/${p.model}/${p.sku}${p.model === "*" ? ` (${p.models.join(", ")})` : ""}`,
       `${n(allocated)} ${unit}`,

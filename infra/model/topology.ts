@@ -8,8 +8,10 @@
  * account in it.
  */
 import {
+  type CatalogEntry,
   type CircuitBreakerConfig,
   type ClientAuthConfig,
+  type Cloud,
   type ConsumerConfig,
   type MonitoringConfig,
   type DeploymentType,
@@ -22,6 +24,7 @@ import {
 } from "../config/schema";
 import { tokenLimitWarnings } from "../config/plausibility";
 import { plainCredentialWarnings } from "../config/secrets";
+import { type Catalog, type CapacityUnit, type TokenPriceOverride, buildCatalog } from "../config/catalog";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
 import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
@@ -51,6 +54,13 @@ export interface DeploymentModel {
   readonly capacityTpm: number | null;
   /** Requests per minute that come with the capacity, or null when unknown or not rate limited (provisioned). */
   readonly rpm: number | null;
+  /**
+   * How the capacity is counted (issue #19): tokens (Standard family: 1 = 1,000 TPM; provisioned: PTUs) or
+   * requests (image, whisper and tts models: 1 = the catalog's rpmPerUnit requests a minute, no TPM).
+   */
+  readonly metering: CapacityUnit;
+  /** The stack's own prices for the model (aoai-gateway:modelCatalog), used before infra/data/model-prices.json. */
+  readonly priceOverride?: { readonly tokens?: TokenPriceOverride; readonly usdPerRequest?: number };
   readonly priority: number;
   /** Effective weight inside its priority group (explicit or derived). */
   readonly weight: number;
@@ -133,8 +143,8 @@ export interface QuotaPoolModel {
   /** Models drawing from the pool, sorted. */
   readonly models: readonly string[];
   readonly sku: DeploymentType;
-  /** TPM for Standard-family pools, PTU for provisioned pools. */
-  readonly unit: "TPM" | "PTU";
+  /** TPM for token-metered Standard-family pools, RPM for request-metered ones (images, audio), PTU for provisioned pools. */
+  readonly unit: "TPM" | "RPM" | "PTU";
   /** Quota in `unit`, or null when unknown. */
   readonly quota: number | null;
   /** Where the quota came from: an override, the offer's default table, or nothing. */
@@ -180,6 +190,10 @@ export interface Topology {
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
   readonly warnings: readonly string[];
+  /** The Azure cloud of the subscriptions (issue #19): the ARM endpoint `quota` reads through. */
+  readonly cloud: Cloud;
+  /** The stack's own model catalog additions (buildCatalog merges them with the file). */
+  readonly modelCatalog: readonly CatalogEntry[];
 }
 
 const RPM_PER_1000_TPM: Record<string, number | undefined> = Object.fromEntries(
@@ -193,10 +207,40 @@ export function defaultQuotaTpm(offer: Offer, model: string, sku: DeploymentType
   return DEFAULT_QUOTAS[offer]?.[model]?.[sku];
 }
 
-/** Requests per minute that come with `capacityTpm` of `model`, or null when the ratio is unknown. */
-export function rpmFor(model: string, capacityTpm: number): number | null {
-  const ratio = RPM_PER_1000_TPM[model];
+/**
+ * Requests per minute that come with `capacityTpm` of `model`, or null when the ratio is unknown. `ratio`
+ * (a stack's modelCatalog entry) wins over the data file's.
+ */
+export function rpmFor(
+  model: string,
+  capacityTpm: number,
+  ratio: number | undefined = RPM_PER_1000_TPM[model],
+): number | null {
   return ratio === undefined ? null : Math.round((capacityTpm / 1000) * ratio);
+}
+
+/** Capacity, TPM and RPM of one deployment from its model's catalog entry (issue #19: request-metered models). */
+export function meterDeployment(
+  catalog: Catalog,
+  d: { model: string; sku: DeploymentType; capacity: number; tpmPerPtu?: number },
+): { metering: CapacityUnit; capacityTpm: number | null; rpm: number | null } {
+  const entry = catalog.get(d.model);
+  if (isProvisioned(d.sku)) {
+    return { metering: "tokens", capacityTpm: d.tpmPerPtu === undefined ? null : d.capacity * d.tpmPerPtu, rpm: null };
+  }
+  if (entry?.unit === "requests") {
+    return {
+      metering: "requests",
+      capacityTpm: null,
+      rpm: entry.rpmPerUnit === undefined ? null : Math.round(d.capacity * entry.rpmPerUnit),
+    };
+  }
+  const capacityTpm = d.capacity * 1000;
+  return {
+    metering: "tokens",
+    capacityTpm,
+    rpm: rpmFor(d.model, capacityTpm, entry?.rpmPer1000Tpm ?? RPM_PER_1000_TPM[d.model]),
+  };
 }
 
 /** Monthly list price of a tier with `units` scale units. */
@@ -223,6 +267,7 @@ function resourceGroup(existing: string | undefined, generated: string): Resourc
 /** Turn a validated config into the topology. Throws ConfigError when a quota pool is overcommitted. */
 export function buildTopology(config: ValidConfig): Topology {
   const warnings: string[] = [];
+  const catalog = buildCatalog(config.modelCatalog);
   const subs = new Map<string, SubscriptionModel>(
     config.subscriptions.map((s) => [s.alias, { alias: s.alias, id: s.id.toLowerCase(), offer: s.offer }]),
   );
@@ -242,7 +287,7 @@ export function buildTopology(config: ValidConfig): Topology {
   // Effective weights per (route, priority) group.
   const groupMembers = new Map<string, { i: number; j: number; tpm: number | null; weight?: number }[]>();
   const tpmOf = (d: ValidConfig["backends"][number]["deployments"][number]): number | null =>
-    isProvisioned(d.sku) ? (d.tpmPerPtu === undefined ? null : d.capacity * d.tpmPerPtu) : d.capacity * 1000;
+    meterDeployment(catalog, d).capacityTpm;
   config.backends.forEach((b, i) =>
     b.deployments.forEach((d, j) => {
       const key = `${d.name}\u0000${d.priority}`;
@@ -276,8 +321,9 @@ export function buildTopology(config: ValidConfig): Topology {
       publicNetworkAccess: b.publicNetworkAccess,
       tags: { ...config.tags, ...b.tags },
       deployments: b.deployments.map((d, j) => {
-        const capacityTpm = tpmOf(d);
+        const { metering, capacityTpm, rpm } = meterDeployment(catalog, d);
         const provisioned = isProvisioned(d.sku);
+        const entry = catalog.get(d.model);
         const configPath = keyPath(["backends", i, "deployments", j]);
         if (provisioned && capacityTpm === null) {
           warnings.push(
@@ -292,7 +338,16 @@ export function buildTopology(config: ValidConfig): Topology {
           capacity: d.capacity,
           provisioned,
           capacityTpm,
-          rpm: provisioned || capacityTpm === null ? null : rpmFor(d.model, capacityTpm),
+          rpm,
+          metering,
+          ...(entry?.prices !== undefined || entry?.usdPerRequest !== undefined
+            ? {
+                priceOverride: {
+                  ...(entry.prices !== undefined ? { tokens: entry.prices } : {}),
+                  ...(entry.usdPerRequest !== undefined ? { usdPerRequest: entry.usdPerRequest } : {}),
+                },
+              }
+            : {}),
           priority: d.priority,
           weight: weightAt.get(`${i}/${j}`) ?? 1,
           versionUpgradeOption: d.versionUpgradeOption,
@@ -306,7 +361,7 @@ export function buildTopology(config: ValidConfig): Topology {
   });
 
   const routes = buildRoutes(accounts, warnings);
-  const quotaPools = buildQuotaPools(config, accounts, warnings);
+  const quotaPools = buildQuotaPools(config, accounts, catalog, warnings);
 
   const tier = TIERS[config.gateway.sku];
   warnings.push(...monitoringWarnings(config, tier), ...plainCredentialWarnings(config));
@@ -341,6 +396,8 @@ export function buildTopology(config: ValidConfig): Topology {
     clientAuth: config.clientAuth,
     totalTpm,
     warnings: [...warnings, ...tokenLimitWarnings(config, totalTpm)],
+    cloud: config.cloud,
+    modelCatalog: config.modelCatalog,
   };
 }
 
@@ -421,7 +478,12 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
     });
 }
 
-function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[], warnings: string[]): QuotaPoolModel[] {
+function buildQuotaPools(
+  config: ValidConfig,
+  accounts: readonly AccountModel[],
+  catalog: Catalog,
+  warnings: string[],
+): QuotaPoolModel[] {
   const pools = new Map<
     string,
     {
@@ -460,17 +522,30 @@ function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[],
   const problems: string[] = [];
   const result = [...pools.values()].map((p): QuotaPoolModel => {
     const provisioned = isProvisioned(p.sku);
-    const unit = provisioned ? "PTU" : "TPM";
+    // Request-metered models (images, whisper, tts): the pool counts requests a minute (issue #19).
+    const perUnit = provisioned
+      ? undefined
+      : catalog.get(p.model)?.unit === "requests"
+        ? (catalog.get(p.model)?.rpmPerUnit ?? 1)
+        : undefined;
+    const unit = provisioned ? "PTU" : perUnit !== undefined ? "RPM" : "TPM";
+    const unitSize = provisioned ? 1 : (perUnit ?? 1000);
     const subIndex = config.subscriptions.findIndex((s) => s.alias === p.sub.alias);
     const override = config.subscriptions[subIndex]?.quotas.find(
       (q) => (provisioned || q.model === p.model) && q.sku === p.sku && q.location === p.location,
     );
-    const overrideValue = override ? (provisioned ? override.ptu : override.tpm) : undefined;
+    const overrideValue = override
+      ? provisioned
+        ? override.ptu
+        : unit === "RPM"
+          ? override.rpm
+          : override.tpm
+      : undefined;
     const fallback = provisioned ? undefined : defaultQuotaTpm(p.sub.offer, p.model, p.sku);
     const models = [...p.models].sort();
     const quota = overrideValue ?? fallback ?? null;
     const quotaSource = overrideValue !== undefined ? "override" : fallback !== undefined ? "default" : "unknown";
-    const allocated = p.draws.reduce((s, d) => s + (provisioned ? d.capacity : d.capacity * 1000), 0);
+    const allocated = p.draws.reduce((s, d) => s + d.capacity * unitSize, 0);
     const name = `${p.sub.alias}/${p.location}/${p.model}/${p.sku}`;
     if (quota === null) {
       warnings.push(
@@ -478,10 +553,7 @@ function buildQuotaPools(config: ValidConfig, accounts: readonly AccountModel[],
       );
     } else if (allocated > quota) {
       const draws = p.draws
-        .map(
-          (d) =>
-            `${d.configPath} (${d.deployment}, ${(provisioned ? d.capacity : d.capacity * 1000).toLocaleString("en-US")} ${unit})`,
-        )
+        .map((d) => `${d.configPath} (${d.deployment}, ${(d.capacity * unitSize).toLocaleString("en-US")} ${unit})`)
         .join(", ");
       problems.push(
         `${keyPath(["backends"])}: quota pool ${name} is overcommitted: ${allocated.toLocaleString("en-US")} ${unit} allocated, quota ${quota.toLocaleString("en-US")} ${unit} (${quotaSource === "override" ? "override" : `${p.sub.offer} offer default`}); drawn by ${draws}. Lower capacity, move a deployment to another subscription or region, or raise the quota (and its override)`,

@@ -238,7 +238,8 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
     options.spillover ?? spilloverFromTopology,
   );
   members.forEach((m) => {
-    if (m.deployment.capacityTpm === null) {
+    // Image, whisper and tts members have no TPM by nature (issue #19): their RPM limits them.
+    if (m.deployment.capacityTpm === null && m.deployment.metering !== "requests") {
       warnings.push(`${m.backendId}: TPM unknown (provisioned without tpmPerPtu), modelled without a limit`);
     }
   });
