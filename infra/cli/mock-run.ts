@@ -83,6 +83,15 @@ const NAME_INPUT: Record<string, string> = {
   "azure-native:monitor:ScheduledQueryRule": "ruleName",
   "azure-native:monitor:MetricAlert": "ruleName",
   "azure-native:applicationinsights:Workbook": "resourceName",
+  // Private networking (issue #20).
+  "azure-native:network:VirtualNetwork": "virtualNetworkName",
+  "azure-native:network:Subnet": "subnetName",
+  "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+  "azure-native:network:PublicIPAddress": "publicIpAddressName",
+  "azure-native:network:PrivateEndpoint": "privateEndpointName",
+  "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+  "azure-native:privatedns:PrivateZone": "privateZoneName",
+  "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 };
 
 /** The Azure name of a recorded resource (account name, APIM service name, backend id, ...), or null when it has none of its own. */
@@ -129,6 +138,18 @@ function armId(type: string, inputs: Record<string, unknown>, name: string, subs
       return `${rg}/providers/Microsoft.Insights/actionGroups/${name}`;
     case "azure-native:applicationinsights:Workbook":
       return `${rg}/providers/Microsoft.Insights/workbooks/${name}`;
+    case "azure-native:network:VirtualNetwork":
+      return `${rg}/providers/Microsoft.Network/virtualNetworks/${name}`;
+    case "azure-native:network:Subnet":
+      return `${rg}/providers/Microsoft.Network/virtualNetworks/${String(inputs.virtualNetworkName)}/subnets/${name}`;
+    case "azure-native:network:NetworkSecurityGroup":
+      return `${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`;
+    case "azure-native:network:PublicIPAddress":
+      return `${rg}/providers/Microsoft.Network/publicIPAddresses/${name}`;
+    case "azure-native:network:PrivateEndpoint":
+      return `${rg}/providers/Microsoft.Network/privateEndpoints/${name}`;
+    case "azure-native:privatedns:PrivateZone":
+      return `${rg}/providers/Microsoft.Network/privateDnsZones/${name}`;
     default:
       return `${type}/${name}`;
   }
