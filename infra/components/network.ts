@@ -275,7 +275,13 @@ export class PrivateConnection extends pulumi.ComponentResource {
         ...privateLinkConnection(args.endpoint, args.approval, args.targetId),
         tags: { ...(args.tags ?? {}) },
       },
-      child,
+      // Azure changes neither an endpoint's subnet nor its connection in place; the name is reused, so
+      // the old endpoint goes first (model/changes.ts says so in plan --against).
+      {
+        ...child,
+        deleteBeforeReplace: true,
+        replaceOnChanges: ["subnet", "privateLinkServiceConnections", "manualPrivateLinkServiceConnections"],
+      },
     );
     this.zoneGroup = new azure.network.PrivateDnsZoneGroup(
       `${name}-dns`,
