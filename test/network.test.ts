@@ -308,7 +308,6 @@ describe("plan and diagram show the network", () => {
   it("draws each endpoint to its account and the internet refused at every private account", () => {
     const text = mermaidDiagram(createPlan(topologyOf(fixtureRaw("private-v2"))));
     expect(text.split("\n").filter((l) => /^ {2}(pe\d -->|internet )/.test(l))).toEqual([
-      '  internet(("internet"))',
       '  pe0 -->|"account"| a0',
       '  pe1 -->|"account"| a1',
       '  pe2 -->|"Gateway"| gateway',
