@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { MockRunResult } from "../infra/cli/mock-run";
+import { MOCK_INTERNAL_GATEWAY_IP, type MockRunResult } from "../infra/cli/mock-run";
 import { readStackConfig } from "../infra/config/load";
 import { T, named, ofType, runStack } from "./helpers/program";
 
@@ -292,6 +292,17 @@ describe("hub-spoke: existing subnets, a hub zone in another subscription (Premi
     expect([ofType(hub, N.vnet), ofType(hub, N.subnet), ofType(hub, N.zone)]).toEqual([[], [], []]);
   });
 
+  it("reads an injected Premium v2 service's private address from the generic resource's properties", async () => {
+    const result = await runStack(withNetwork("hub-spoke", (n) => (n.gatewayMode = "Internal")));
+    expect(named(result, "azure-native:privatedns:PrivateRecordSet", "gateway-internal-dns-a").inputs.aRecords).toEqual(
+      [{ ipv4Address: MOCK_INTERNAL_GATEWAY_IP }],
+    );
+  });
+
+  it("creates no gateway host zone outside Internal mode", () => {
+    expect(ofType(hub, "azure-native:privatedns:PrivateRecordSet")).toEqual([]);
+  });
+
   it("integrates Premium v2 (the generic 2025-03-01-preview resource) with the existing subnet", () => {
     const service = named(hub, T.generic, "gateway");
     expect([service.inputs.apiVersion, service.inputs.properties]).toEqual([
@@ -414,6 +425,23 @@ describe("classic Premium injected in Internal mode", () => {
       dnsSettings: { domainNameLabel: "net-classic-10f3643e-pip" },
       tags: {},
     });
+  });
+
+  it("resolves the Internal gateway's host privately: a zone named after it, linked, apex A record on its private IP", () => {
+    const zone = named(classic, N.zone, "gateway-internal-dns-zone");
+    const link = named(classic, N.link, "gateway-internal-dns-link");
+    const record = named(classic, "azure-native:privatedns:PrivateRecordSet", "gateway-internal-dns-a");
+    expect([
+      zone.inputs.privateZoneName,
+      link.inputs.privateZoneName,
+      record.inputs.relativeRecordSetName,
+      record.inputs.aRecords,
+    ]).toEqual([
+      "net-classic-10f3643e.azure-api.net",
+      "net-classic-10f3643e.azure-api.net",
+      "@",
+      [{ ipv4Address: MOCK_INTERNAL_GATEWAY_IP }],
+    ]);
   });
 
   it("injects the service Internal with the subnet and the public IP", () => {

@@ -329,11 +329,11 @@ describe("cost of the network", () => {
     });
   });
 
-  it("adds the classic public IP and leaves out a hub zone the stack does not create", () => {
+  it("adds the classic public IP and the Internal gateway zone, and leaves out a hub zone the stack does not create", () => {
     expect([
       networkCost(topologyOf(fixtureRaw("classic-internal")))?.monthlyUsd,
       networkCost(topologyOf(fixtureRaw("hub-spoke")))?.dnsZones,
-    ]).toEqual([11.45, 0]);
+    ]).toEqual([11.95, 0]);
   });
 });
 

@@ -155,13 +155,27 @@ function armId(type: string, inputs: Record<string, unknown>, name: string, subs
   }
 }
 
+/** A stand-in private address of an API Management service injected in Internal mode (issue #20). */
+export const MOCK_INTERNAL_GATEWAY_IP = "10.255.0.4";
+
 /** Outputs Azure computes that the program reads. */
-function computedState(type: string, name: string): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const identity = {
+    identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" },
+  };
   switch (type) {
     case "azure-native:cognitiveservices:Account":
+      return identity;
     case "azure-native:apimanagement:ApiManagementService":
-    case "azure-native:resources:Resource":
-      return { identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" } };
+      return inputs.virtualNetworkType === "Internal"
+        ? { ...identity, privateIPAddresses: [MOCK_INTERNAL_GATEWAY_IP] }
+        : identity;
+    case "azure-native:resources:Resource": {
+      const properties = inputs.properties as Record<string, unknown> | undefined;
+      return properties?.virtualNetworkType === "Internal"
+        ? { ...identity, properties: { ...properties, privateIPAddresses: [MOCK_INTERNAL_GATEWAY_IP] } }
+        : identity;
+    }
     case "azure-native:applicationinsights:Component":
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,
@@ -216,7 +230,10 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
           nameInput && typeof resourceInputs[nameInput] === "string" ? resourceInputs[nameInput] : args.name;
         // A read of an existing resource (Resource.get) keeps the id it was read by.
         const id = args.id || armId(args.type, resourceInputs, azureName, subscriptionId);
-        return { id, state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName) } };
+        return {
+          id,
+          state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName, resourceInputs) },
+        };
       },
       call(args) {
         const callInputs = args.inputs as Record<string, unknown>;

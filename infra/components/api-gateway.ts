@@ -22,7 +22,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkModel } from "../model/network";
 import type { GatewayModel } from "../model/topology";
 import type { Providers } from "../providers";
-import { GatewayNetwork } from "./network";
+import { GatewayNetwork, InternalGatewayDns } from "./network";
+
+/** The first private address of an Internal service, from the typed service's output or the generic resource's properties. */
+export function firstPrivateIp(addresses: unknown): string {
+  const first = Array.isArray(addresses) ? addresses[0] : undefined;
+  if (typeof first !== "string") throw new Error("API Management in Internal mode returned no private IP address");
+  return first;
+}
 
 /** First Microsoft.ApiManagement API version that accepts the PremiumV2 SKU. */
 export const PREMIUM_V2_API_VERSION = "2025-03-01-preview";
@@ -160,6 +167,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     const serviceOpts = { ...child, customTimeouts: apimTimeouts(gateway) };
 
     let identity: pulumi.Output<{ principalId?: string } | undefined>;
+    let privateIp: pulumi.Output<string>;
     if (gateway.sku === "PremiumV2") {
       const service = new azure.resources.Resource(
         name,
@@ -181,6 +189,11 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
+      privateIp = service.properties.apply((p: unknown) =>
+        firstPrivateIp(
+          p !== null && typeof p === "object" ? (p as { privateIPAddresses?: unknown }).privateIPAddresses : undefined,
+        ),
+      );
     } else {
       const service = new azure.apimanagement.ApiManagementService(
         name,
@@ -200,6 +213,21 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
+      privateIp = service.privateIPAddresses.apply(firstPrivateIp);
+    }
+    if (args.network?.internalGatewayZone && this.network) {
+      new InternalGatewayDns(
+        `${name}-internal-dns`,
+        {
+          zone: args.network.internalGatewayZone,
+          privateIp,
+          virtualNetworkId: this.network.virtualNetworkId,
+          resourceGroupName,
+          provider,
+          tags,
+        },
+        { parent: this },
+      );
     }
 
     this.resourceGroupName = resourceGroupName;

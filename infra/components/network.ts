@@ -88,6 +88,8 @@ export class GatewayNetwork extends pulumi.ComponentResource {
   public readonly apimZoneId: pulumi.Output<string> | undefined;
   /** The zones' links to the gateway's network: name resolution is private once they exist. */
   public readonly links: readonly pulumi.Resource[];
+  /** The network the gateway resolves from (created, or the existing subnets' network). */
+  public readonly virtualNetworkId: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:network:GatewayNetwork", name, {}, opts);
@@ -223,6 +225,7 @@ export class GatewayNetwork extends pulumi.ComponentResource {
       }
       return zoneId;
     };
+    this.virtualNetworkId = virtualNetworkId;
     this.openaiZoneId = zone("openai", network.zones.openai);
     this.apimZoneId = network.zones.apim === null ? undefined : zone("apim", network.zones.apim);
     this.links = links;
@@ -368,6 +371,66 @@ export class PrivateEndpoints extends pulumi.ComponentResource {
       ...network.accountEndpoints.map((e) => connections.get(e.key)?.zoneGroup).filter((g) => g !== undefined),
       ...gatewayNetwork.links,
     ];
+    this.registerOutputs({});
+  }
+}
+
+export interface InternalGatewayDnsArgs {
+  /** Required. `<service>.azure-api.net`. */
+  readonly zone: string;
+  /** Required. The service's private address (known after it is created). */
+  readonly privateIp: pulumi.Input<string>;
+  /** Required. The network clients resolve from. */
+  readonly virtualNetworkId: pulumi.Input<string>;
+  /** Required. The gateway's resource group. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Required. Provider of the gateway's subscription. */
+  readonly provider: azure.Provider;
+  /** Optional. Tags. Default: none. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Internal mode (issue #20): Azure registers nothing in public DNS for the service, so clients in the
+ * network resolve its host through a private zone named after the host, whose apex points at the
+ * service's private address (Learn, "Deploy your Azure API Management instance to a virtual network -
+ * internal mode": "The endpoints remain inaccessible until you configure DNS for the VNet").
+ */
+export class InternalGatewayDns extends pulumi.ComponentResource {
+  constructor(name: string, args: InternalGatewayDnsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aoai-gateway:network:InternalGatewayDns", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const tags = { ...(args.tags ?? {}) };
+    const zone = new azure.privatedns.PrivateZone(
+      `${name}-zone`,
+      { privateZoneName: args.zone, resourceGroupName: args.resourceGroupName, location: "global", tags },
+      child,
+    );
+    new azure.privatedns.VirtualNetworkLink(
+      `${name}-link`,
+      {
+        virtualNetworkLinkName: "gateway-link",
+        privateZoneName: zone.name,
+        resourceGroupName: args.resourceGroupName,
+        location: "global",
+        virtualNetwork: { id: args.virtualNetworkId },
+        registrationEnabled: false,
+        tags,
+      },
+      child,
+    );
+    new azure.privatedns.PrivateRecordSet(
+      `${name}-a`,
+      {
+        privateZoneName: zone.name,
+        resourceGroupName: args.resourceGroupName,
+        recordType: "A",
+        relativeRecordSetName: "@",
+        ttl: 300,
+        aRecords: [{ ipv4Address: args.privateIp }],
+      },
+      child,
+    );
     this.registerOutputs({});
   }
 }

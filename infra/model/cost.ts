@@ -118,7 +118,9 @@ export function networkCost(topology: Topology): NetworkCost | null {
   const n = topology.network;
   if (n === null) return null;
   const endpoints = n.accountEndpoints.length + (n.gatewayEndpoint === null ? 0 : 1);
-  const zones = [n.zones.openai, n.zones.apim].filter((z) => z !== null && z.existingId === null).length;
+  const zones =
+    [n.zones.openai, n.zones.apim].filter((z) => z !== null && z.existingId === null).length +
+    (n.internalGatewayZone === null ? 0 : 1);
   const publicIps = n.publicIp !== null && n.publicIp.existingId === null ? 1 : 0;
   const endpointUsd = cents(endpoints * NETWORK_PRICES.privateEndpointHourUsd * HOURS_PER_MONTH);
   const zoneUsd = cents(zones * NETWORK_PRICES.privateDnsZoneMonthUsd);

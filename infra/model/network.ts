@@ -95,6 +95,12 @@ export interface NetworkModel {
   readonly zones: { readonly openai: DnsZoneModel; readonly apim: DnsZoneModel | null };
   /** Classic injection: the service's public IP (created when no id is given), else null. */
   readonly publicIp: { readonly existingId: string | null; readonly name: string } | null;
+  /**
+   * Internal mode: a private zone named after the gateway's host (`<service>.azure-api.net`) with its
+   * private address, linked to the network. Azure registers nothing in public DNS for an Internal service
+   * (Learn, api-management-using-with-internal-vnet), so without it no client resolves the gateway.
+   */
+  readonly internalGatewayZone: string | null;
   /** Who can reach the gateway: `internet` or `virtual network`, plus `virtual network (private endpoint)`. */
   readonly gatewayReachableFrom: readonly string[];
 }
@@ -213,6 +219,7 @@ export function buildNetwork(
       injected && gateway.sku !== "PremiumV2"
         ? { existingId: network.gatewayPublicIpId ?? null, name: `${gateway.serviceName}-pip` }
         : null,
+    internalGatewayZone: mode === "Internal" ? `${gateway.serviceName}.azure-api.net` : null,
     gatewayReachableFrom: [
       MODES[mode].gatewayReachableFrom,
       ...(network.gatewayPrivateEndpoint ? ["virtual network (private endpoint)"] : []),

@@ -178,7 +178,7 @@ export function reachLines(network: NetworkModel, topology: Topology): string[] 
   const publicAccounts = topology.accounts.filter((a) => a.publicNetworkAccess === "Enabled").map((a) => a.key);
   const net = network.createdNetwork?.name ?? network.existingNetworkId ?? "the network";
   return [
-    `clients -> gateway ${g.serviceName}: from ${network.gatewayReachableFrom.join(" and from ")}`,
+    `clients -> gateway ${g.serviceName}: from ${network.gatewayReachableFrom.join(" and from ")}${network.internalGatewayZone === null ? "" : ` (${network.internalGatewayZone} resolves to its private address in zone ${network.internalGatewayZone})`}`,
     `gateway -> accounts: out through its subnet (${network.mode}) to the accounts' private endpoints; names resolve in ${network.zones.openai.zone}${network.zones.openai.link ? ` linked to ${net}` : " (linked by its owner)"}`,
     publicAccounts.length === 0
       ? `internet -> accounts: refused (public network access Disabled, network rules deny, local auth off on all ${topology.accounts.length})`
@@ -187,9 +187,15 @@ export function reachLines(network: NetworkModel, topology: Topology): string[] 
 }
 
 function planNetwork(network: NetworkModel, topology: Topology): PlanNetwork {
-  const zones = [network.zones.openai, network.zones.apim].flatMap((z) =>
-    z === null ? [] : [{ zone: z.zone, source: z.existingId ?? "created", linked: z.link }],
-  );
+  const zones = [
+    ...[network.zones.openai, network.zones.apim].flatMap((z) =>
+      z === null ? [] : [{ zone: z.zone, source: z.existingId ?? "created", linked: z.link }],
+    ),
+    // Internal mode: the gateway's own host, pointing at its private address.
+    ...(network.internalGatewayZone === null
+      ? []
+      : [{ zone: network.internalGatewayZone, source: "created", linked: true }]),
+  ];
   return {
     mode: network.mode,
     modeDescription: network.modeDescription,
