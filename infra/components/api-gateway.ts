@@ -26,7 +26,7 @@ import { GatewayNetwork, InternalGatewayDns } from "./network";
 
 /** The first private address of an Internal service, from the typed service's output or the generic resource's properties. */
 export function firstPrivateIp(addresses: unknown): string {
-  const first = Array.isArray(addresses) ? addresses[0] : undefined;
+  const first: unknown = Array.isArray(addresses) ? (addresses as unknown[])[0] : undefined;
   if (typeof first !== "string") throw new Error("API Management in Internal mode returned no private IP address");
   return first;
 }
