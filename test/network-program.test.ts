@@ -2,6 +2,7 @@
  * Issue #20: private networking from the real program under mocks, on fixtures this file owns
  * (test/fixtures/network/). Failure modes from users' deploys are named in each test's title.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MOCK_INTERNAL_GATEWAY_IP, type MockRunResult } from "../infra/cli/mock-run";
@@ -455,4 +456,22 @@ describe("classic Premium injected in Internal mode", () => {
       "/subscriptions/00000000-0000-0000-0000-00000000c401/resourceGroups/net-classic-gateway-rg/providers/Microsoft.Network/publicIPAddresses/net-classic-10f3643e-pip",
     ]);
   });
+});
+
+describe("the program in its own process", () => {
+  // An apply that throws (e.g. reading a private address a service does not have) ends the real program;
+  // under in-process mocks it can go unnoticed, so each fixture is previewed by the bin in a fresh process.
+  for (const name of ["private-v2", "hub-spoke", "classic-internal"]) {
+    it(`previews ${name} with exit code 0`, () => {
+      const bin = join(__dirname, "..", "bin", "aoai-gateway.cjs");
+      const r = spawnSync(
+        process.execPath,
+        [bin, "preview", "--config", join(__dirname, "fixtures", "network", `${name}.yaml`)],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+    });
+  }
 });

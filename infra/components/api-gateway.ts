@@ -167,7 +167,8 @@ export class ApiGateway extends pulumi.ComponentResource {
     const serviceOpts = { ...child, customTimeouts: apimTimeouts(gateway) };
 
     let identity: pulumi.Output<{ principalId?: string } | undefined>;
-    let privateIp: pulumi.Output<string>;
+    // Read only in Internal mode: other services have no private address, and the apply would fail.
+    let privateIp: () => pulumi.Output<string>;
     if (gateway.sku === "PremiumV2") {
       const service = new azure.resources.Resource(
         name,
@@ -189,11 +190,14 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
-      privateIp = service.properties.apply((p: unknown) =>
-        firstPrivateIp(
-          p !== null && typeof p === "object" ? (p as { privateIPAddresses?: unknown }).privateIPAddresses : undefined,
-        ),
-      );
+      privateIp = () =>
+        service.properties.apply((p: unknown) =>
+          firstPrivateIp(
+            p !== null && typeof p === "object"
+              ? (p as { privateIPAddresses?: unknown }).privateIPAddresses
+              : undefined,
+          ),
+        );
     } else {
       const service = new azure.apimanagement.ApiManagementService(
         name,
@@ -213,14 +217,14 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
-      privateIp = service.privateIPAddresses.apply(firstPrivateIp);
+      privateIp = () => service.privateIPAddresses.apply(firstPrivateIp);
     }
     if (args.network?.internalGatewayZone && this.network) {
       new InternalGatewayDns(
         `${name}-internal-dns`,
         {
           zone: args.network.internalGatewayZone,
-          privateIp,
+          privateIp: privateIp(),
           virtualNetworkId: this.network.virtualNetworkId,
           resourceGroupName,
           provider,
