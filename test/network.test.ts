@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { namespaceConfig, readStackConfig, stackFile, stackNames } from "../infra/config/load";
 import { validateConfig } from "../infra/config/validate";
-import { diffTopologies } from "../infra/model/changes";
+import { diffTopologies, formatChanges } from "../infra/model/changes";
 import { networkCost } from "../infra/model/cost";
 import { mermaidDiagram } from "../infra/model/diagram";
 import { createPlan } from "../infra/model/plan";
@@ -352,6 +352,11 @@ describe("plan --against: what a network change replaces or interrupts", () => {
       ["update", "account hub-swedencentral", 'publicNetworkAccess "Enabled" -> "Disabled"'],
     ]);
     expect(changes[2].effect).toMatch(/^INTERRUPTS: public access goes off in the same up/);
+  });
+
+  it("counts interrupting changes in the section's header", () => {
+    const text = formatChanges(diffTopologies(topologyOf(publicBefore()), topologyOf(privateRaw())), "before.yaml");
+    expect(text.split("\n")[0]).toBe("Changes against before.yaml (3; 0 replaces, 1 interrupt):");
   });
 
   it("says nothing is interrupted when the endpoint existed before public access goes off (the two-up path)", () => {

@@ -366,8 +366,10 @@ export function formatChanges(changes: readonly Change[], against: string): stri
   const lines = changes.map((c) => `  ${c.kind.padEnd(8)} ${c.resource}: ${c.what}\n           ${c.effect}`);
   const replaces = changes.filter((c) => c.kind === "replace").length;
   const refused = changes.filter((c) => c.kind === "refused").length;
+  // Updates that interrupt traffic (issue #20: public access off before DNS resolves privately).
+  const interrupts = changes.filter((c) => c.effect.startsWith("INTERRUPTS")).length;
   return (
-    `Changes against ${against} (${changes.length}; ${replaces} replace${replaces === 1 ? "" : "s"}${refused > 0 ? `, ${refused} refused` : ""}):\n` +
+    `Changes against ${against} (${changes.length}; ${replaces} replace${replaces === 1 ? "" : "s"}${interrupts > 0 ? `, ${interrupts} interrupt${interrupts === 1 ? "" : "s"}` : ""}${refused > 0 ? `, ${refused} refused` : ""}):\n` +
     lines.join("\n") +
     "\n"
   );
