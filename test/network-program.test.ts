@@ -320,10 +320,11 @@ describe("hub-spoke: existing subnets, a hub zone in another subscription (Premi
     ]);
   });
 
-  it("links the hub's zone to the spoke network under the hub subscription's provider, in the zone's group", () => {
+  it("links the hub's zone to the spoke network under the hub subscription's provider, in the zone's group, named per gateway", () => {
     expect(
       ofType(hub, N.link).map((l) => [
         l.provider,
+        l.inputs.virtualNetworkLinkName,
         l.inputs.resourceGroupName,
         l.inputs.privateZoneName,
         l.inputs.virtualNetwork,
@@ -331,6 +332,7 @@ describe("hub-spoke: existing subnets, a hub zone in another subscription (Premi
     ).toEqual([
       [
         "azure-hub",
+        "net-hub-gateway-link",
         "hub-dns-rg",
         "privatelink.openai.azure.com",
         {

@@ -211,7 +211,7 @@ export class GatewayNetwork extends pulumi.ComponentResource {
           new azure.privatedns.VirtualNetworkLink(
             `${name}-${key}-link`,
             {
-              virtualNetworkLinkName: `${network.createdNetwork?.name ?? "gateway"}-link`,
+              virtualNetworkLinkName: network.linkName,
               privateZoneName: zoneName,
               resourceGroupName: zoneGroup,
               location: "global",

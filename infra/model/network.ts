@@ -80,6 +80,11 @@ export interface NetworkModel {
   readonly location: string;
   /** The network the stack creates, or null when subnets exist. */
   readonly createdNetwork: { readonly name: string; readonly addressSpace: string } | null;
+  /**
+   * Name of the zones' links to the gateway's network: per gateway, so several stacks can link one hub zone
+   * (each to its own network; Azure allows one link per network and zone).
+   */
+  readonly linkName: string;
   /** The id of the existing network the gateway resolves from (link target), or null when created. */
   readonly existingNetworkId: string | null;
   readonly gatewaySubnet: SubnetModel;
@@ -190,6 +195,7 @@ export function buildNetwork(
       ? { name: `${gateway.name}-vnet`, addressSpace: network.virtualNetwork.addressSpace }
       : null,
     existingNetworkId: network.subnets ? virtualNetworkOf(network.subnets.gateway) : null,
+    linkName: `${gateway.name}-gateway-link`,
     gatewaySubnet,
     privateEndpointSubnet,
     endpointSubscription,
