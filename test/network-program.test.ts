@@ -97,6 +97,11 @@ describe("created network (Standard v2, outbound integration)", () => {
   it("leaves the service's public network access alone (Azure refuses Disabled at creation: terraform-provider-azurerm#21506)", () => {
     expect(named(v2, T.apim, "gateway").inputs.publicNetworkAccess).toBeUndefined();
   });
+
+  it("sends publicNetworkAccess Disabled once the stack asks for it (second up, endpoint approved)", async () => {
+    const result = await runStack(withNetwork("private-v2", (n) => (n.gatewayPublicNetworkAccess = "Disabled")));
+    expect(named(result, T.apim, "gateway").inputs.publicNetworkAccess).toBe("Disabled");
+  });
 });
 
 describe("private endpoints to the accounts", () => {

@@ -91,6 +91,46 @@ describe("validation: modes per tier", () => {
   });
 });
 
+describe("validation: the gateway's public access", () => {
+  it("refuses turning the gateway's public access off without its private endpoint", () => {
+    expect(configProblems(privateRaw({ gatewayPublicNetworkAccess: "Disabled" }))).toEqual([
+      'aoai-gateway:network.gatewayPublicNetworkAccess: got "Disabled" without gatewayPrivateEndpoint; allowed: Enabled, or Disabled with gatewayPrivateEndpoint true (Azure refuses Disabled until the service has an approved private endpoint, and no client could reach the gateway)',
+    ]);
+  });
+
+  it("warns that Disabled is a second up (Azure refuses it at creation)", () => {
+    expect(
+      topologyOf(privateRaw({ gatewayPrivateEndpoint: true, gatewayPublicNetworkAccess: "Disabled" })).warnings,
+    ).toContain(
+      "network.gatewayPublicNetworkAccess is Disabled: Azure refuses it while the service is created or has no approved private endpoint, so a new stack must first deploy with Enabled, then switch (docs/networking.md); clients outside the network lose the gateway",
+    );
+  });
+
+  it("says clients reach the gateway only through its endpoint once public access is off", () => {
+    const plan = createPlan(
+      topologyOf(privateRaw({ gatewayPrivateEndpoint: true, gatewayPublicNetworkAccess: "Disabled" })),
+    );
+    expect(plan.network?.reach[0]).toBe(
+      "clients -> gateway contoso-ai-bb90233f: from virtual network (private endpoint)",
+    );
+  });
+
+  it("marks turning it off as interrupting clients outside the network", () => {
+    const before = privateRaw({ gatewayPrivateEndpoint: true });
+    const after = privateRaw({ gatewayPrivateEndpoint: true, gatewayPublicNetworkAccess: "Disabled" });
+    expect(
+      diffTopologies(topologyOf(before), topologyOf(after)).map((c) => [c.kind, c.resource, c.what, c.effect]),
+    ).toEqual([
+      [
+        "update",
+        "gateway",
+        "publicNetworkAccess Enabled -> Disabled",
+        "INTERRUPTS clients outside the network: from now on only the private endpoint answers; Azure refuses it unless the endpoint is approved",
+      ],
+    ]);
+  });
+});
+
 describe("validation: subnet size and addresses", () => {
   it("refuses an address space too small for two subnets", () => {
     expect(configProblems(privateRaw({ virtualNetwork: { addressSpace: "10.40.0.0/27" } }))).toEqual([

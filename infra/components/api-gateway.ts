@@ -43,26 +43,32 @@ export interface ApimServiceProperties {
   readonly virtualNetworkConfiguration?: { readonly subnetResourceId: pulumi.Input<string> };
   /** Classic stv2 injection: the service's Standard public IPv4. */
   readonly publicIpAddressId?: pulumi.Input<string>;
+  /** Sent only as Disabled (network.gatewayPublicNetworkAccess), after the inbound endpoint exists. */
+  readonly publicNetworkAccess?: string;
 }
 
 /**
  * The service's network properties (issue #20), the same ARM names on the typed service (2024-05-01)
  * and on Premium v2's generic resource (2025-03-01-preview): virtualNetworkType External with a subnet is
  * outbound integration on the v2 tiers and external injection on classic ones; Internal is injection.
- * Public network access stays Enabled: Azure refuses Disabled when the service is created and until an
- * approved private endpoint exists (hashicorp/terraform-provider-azurerm#21506,
- * Azure/azure-rest-api-specs#24947); docs/networking.md gives the second step.
+ * Public network access is sent only when network.gatewayPublicNetworkAccess is Disabled: Azure refuses
+ * Disabled when the service is created and until an approved private endpoint exists
+ * (hashicorp/terraform-provider-azurerm#21506, Azure/azure-rest-api-specs#24947), so it is a second `up`.
  */
 export function networkProperties(
   network: NetworkModel | null,
   subnetId: pulumi.Input<string> | undefined,
   publicIpId: pulumi.Input<string> | undefined,
-): Pick<ApimServiceProperties, "virtualNetworkType" | "virtualNetworkConfiguration" | "publicIpAddressId"> {
+): Pick<
+  ApimServiceProperties,
+  "virtualNetworkType" | "virtualNetworkConfiguration" | "publicIpAddressId" | "publicNetworkAccess"
+> {
   if (network === null || subnetId === undefined) return {};
   return {
     virtualNetworkType: network.virtualNetworkType,
     virtualNetworkConfiguration: { subnetResourceId: subnetId },
     ...(publicIpId === undefined ? {} : { publicIpAddressId: publicIpId }),
+    ...(network.gatewayPublicNetworkAccess === "Disabled" ? { publicNetworkAccess: "Disabled" } : {}),
   };
 }
 

@@ -350,6 +350,11 @@ export const NetworkSchema = strictObject({
   gatewayMode: z.enum(GATEWAY_NETWORK_MODES).optional(),
   /** An inbound private endpoint (group Gateway) so clients in the network reach the gateway privately. Default false. */
   gatewayPrivateEndpoint: z.boolean().default(false),
+  /**
+   * The gateway's public network access. Default Enabled. Disabled needs gatewayPrivateEndpoint, and Azure
+   * refuses it while the service is created or has no approved private endpoint: set it in a later `up`.
+   */
+  gatewayPublicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
   /** How the accounts' private endpoint connections are approved. Default Automatic (the deploying identity may approve). */
   privateEndpointApproval: z.enum(ENDPOINT_APPROVALS).default("Automatic"),
   /** Existing private DNS zones to register in (e.g. a hub's), by ARM id; absent: the stack creates them. */

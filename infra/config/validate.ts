@@ -837,6 +837,12 @@ function networkProblems(root: Record<string, unknown>, rawSubscriptions: unknow
     }
   }
 
+  if (network.gatewayPublicNetworkAccess === "Disabled" && !network.gatewayPrivateEndpoint) {
+    problems.push({
+      path: ["network", "gatewayPublicNetworkAccess"],
+      text: `got "Disabled" without gatewayPrivateEndpoint; allowed: Enabled, or Disabled with gatewayPrivateEndpoint true (Azure refuses Disabled until the service has an approved private endpoint, and no client could reach the gateway)`,
+    });
+  }
   const endpoints = asArray(root.backends).length + (network.gatewayPrivateEndpoint ? 1 : 0);
   const rule = sku !== undefined && mode !== undefined ? gatewaySubnetRule(sku, mode) : undefined;
   if (network.virtualNetwork) {

@@ -180,6 +180,10 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     meaning:
       "an inbound private endpoint (group `Gateway`, zone `privatelink.azure-api.net`) so clients in the network reach the gateway privately; not with injection",
   },
+  "network.gatewayPublicNetworkAccess": {
+    meaning:
+      "the gateway's public network access; `Disabled` needs `gatewayPrivateEndpoint` and a second `up` (Azure refuses it at creation and before the endpoint is approved: [networking.md](networking.md#turning-the-gateways-public-access-off))",
+  },
   "network.privateEndpointApproval": {
     meaning:
       "`Automatic`: the deploying identity approves the accounts' endpoint connections; `Manual`: each account's owner approves them ([networking.md](networking.md#approving-endpoints-by-hand))",

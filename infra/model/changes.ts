@@ -295,6 +295,17 @@ export function networkChanges(before: Topology, after: Topology): Change[] {
         : `${gatewayNetworkEffect(after)}${a.mode === "Internal" ? "; afterwards the gateway answers only inside the network: clients outside lose it" : ""}`,
     });
   }
+  if (a.gatewayPublicNetworkAccess !== b.gatewayPublicNetworkAccess) {
+    changes.push({
+      kind: "update",
+      resource: "gateway",
+      what: `publicNetworkAccess ${b.gatewayPublicNetworkAccess} -> ${a.gatewayPublicNetworkAccess}`,
+      effect:
+        a.gatewayPublicNetworkAccess === "Disabled"
+          ? "INTERRUPTS clients outside the network: from now on only the private endpoint answers; Azure refuses it unless the endpoint is approved"
+          : "in place; the gateway answers from the internet again",
+    });
+  }
   if (subnetText(a.gatewaySubnet) !== subnetText(b.gatewaySubnet)) {
     changes.push({
       kind: "update",

@@ -106,6 +106,8 @@ export interface NetworkModel {
    * (Learn, api-management-using-with-internal-vnet), so without it no client resolves the gateway.
    */
   readonly internalGatewayZone: string | null;
+  /** The gateway's public network access (Disabled only with its private endpoint). */
+  readonly gatewayPublicNetworkAccess: "Enabled" | "Disabled";
   /** Who can reach the gateway: `internet` or `virtual network`, plus `virtual network (private endpoint)`. */
   readonly gatewayReachableFrom: readonly string[];
 }
@@ -226,8 +228,9 @@ export function buildNetwork(
         ? { existingId: network.gatewayPublicIpId ?? null, name: `${gateway.serviceName}-pip` }
         : null,
     internalGatewayZone: mode === "Internal" ? `${gateway.serviceName}.azure-api.net` : null,
+    gatewayPublicNetworkAccess: network.gatewayPublicNetworkAccess,
     gatewayReachableFrom: [
-      MODES[mode].gatewayReachableFrom,
+      ...(network.gatewayPublicNetworkAccess === "Disabled" ? [] : [MODES[mode].gatewayReachableFrom]),
       ...(network.gatewayPrivateEndpoint ? ["virtual network (private endpoint)"] : []),
     ],
   };
@@ -236,6 +239,11 @@ export function buildNetwork(
 /** Warnings `plan` prints for a network (issue #20): what waits for a person, what the stack cannot check. */
 export function networkWarnings(network: NetworkModel, publicAccounts: readonly string[]): string[] {
   const warnings: string[] = [];
+  if (network.gatewayPublicNetworkAccess === "Disabled") {
+    warnings.push(
+      "network.gatewayPublicNetworkAccess is Disabled: Azure refuses it while the service is created or has no approved private endpoint, so a new stack must first deploy with Enabled, then switch (docs/networking.md); clients outside the network lose the gateway",
+    );
+  }
   if (network.approval === "Manual") {
     warnings.push(
       `network.privateEndpointApproval is Manual: the ${network.accountEndpoints.length} account endpoint${network.accountEndpoints.length === 1 ? "" : "s"} stay Pending until each account's owner approves them (az network private-endpoint-connection approve --id <connection id>, docs/networking.md); until then the gateway gets no answer from those accounts`,
