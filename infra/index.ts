@@ -10,6 +10,7 @@ import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
 import { GatewayBackends } from "./components/gateway-backends";
 import { Monitoring } from "./components/monitoring";
+import { PrivateEndpoints } from "./components/network";
 import { GatewayWorkbook } from "./components/workbook";
 import { poolId, routeEndpoint } from "./model/names";
 import { createPlan } from "./model/plan";
@@ -22,7 +23,27 @@ const providers = createProviders(topology.subscriptions);
 const gatewayProvider = providerFor(providers, topology.gateway.subscription.alias);
 
 const fleet = new OpenAiFleet("fleet", { topology, providers });
-const apim = new ApiGateway("gateway", { gateway: topology.gateway, provider: gatewayProvider, tags: topology.tags });
+const apim = new ApiGateway("gateway", {
+  gateway: topology.gateway,
+  provider: gatewayProvider,
+  tags: topology.tags,
+  network: topology.network,
+  providers,
+});
+// Private endpoints to every account and, optionally, to the gateway (issue #20).
+const endpoints =
+  topology.network && apim.network
+    ? new PrivateEndpoints("private-endpoints", {
+        network: topology.network,
+        gatewayNetwork: apim.network,
+        accountIds: new Map([...fleet.accounts.entries()].map(([key, a]) => [key, a.accountId])),
+        serviceId: apim.serviceId,
+        gatewayResourceGroupName: apim.resourceGroupName,
+        gatewayResourceGroup: topology.gateway.resourceGroup.name,
+        providers,
+        tags: topology.tags,
+      })
+    : undefined;
 const service = { serviceName: apim.serviceName, resourceGroupName: apim.resourceGroupName };
 const members = new GatewayBackends("backends", {
   topology,
@@ -36,7 +57,9 @@ const api = new GatewayApi("api", {
   ...service,
   provider: gatewayProvider,
   policies: renderPolicies(topology),
-  policyDependsOn: [...members.backends.values(), ...members.pools.values()],
+  // The policy (the gateway routing) waits for every backend, and for private name resolution of every
+  // account: before its zone group and link exist the gateway would resolve public addresses (403, #20).
+  policyDependsOn: [...members.backends.values(), ...members.pools.values(), ...(endpoints?.readyForRouting ?? [])],
 });
 
 // Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
@@ -117,6 +140,14 @@ export const totalTpm = topology.totalTpm;
 export const routingMode = topology.routingMode;
 export const apimServiceName = apim.serviceName;
 export const gatewayPrincipalId = apim.principalId;
+/** The private network (null without aoai-gateway:network): mode, endpoints and zones. */
+export const network = topology.network
+  ? {
+      mode: topology.network.mode,
+      privateEndpoints: [...(endpoints?.connections.entries() ?? [])].map(([key, c]) => ({ key, id: c.endpointId })),
+      openaiZoneId: apim.network?.openaiZoneId,
+    }
+  : null;
 /** Where telemetry goes (null when monitoring is off). */
 export const monitoringResources = monitoring
   ? { workspaceId: monitoring.workspaceId, appInsightsId: monitoring.appInsightsId, workbookId: workbook?.workbookId }

@@ -16,7 +16,7 @@ import { runStack, stackConfig } from "./helpers/program";
 import { backend, configErrorOf, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const ALLOWED =
-  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
+  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud, network) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
 
 describe("stack file keys outside the aoai-gateway namespace", () => {
   it("refuses a key without a namespace and suggests ours", () => {
@@ -50,11 +50,11 @@ describe("stack file keys outside the aoai-gateway namespace", () => {
 });
 
 describe("publicNetworkAccess", () => {
-  it("refuses Disabled until private networking exists, with the reason", () => {
+  it("refuses Disabled without aoai-gateway:network, with the reason", () => {
     const raw = validRawConfig();
     raw.backends[0].publicNetworkAccess = "Disabled";
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:backends[0].publicNetworkAccess: got "Disabled"; allowed: Enabled, until this project creates private networking between API Management and the accounts (without it every gateway call gets 403 from the account, which the circuit breaker does not count, so nothing fails over)',
+      'aoai-gateway:backends[0].publicNetworkAccess: got "Disabled"; allowed: Enabled, unless aoai-gateway:network gives the gateway private endpoints to the accounts (without them every gateway call gets 403 from the account, which the circuit breaker does not count, so nothing fails over; docs/networking.md)',
     ]);
   });
 });

@@ -108,7 +108,8 @@ describe.each(stacks)("aoai-gateway diagram --stack $name --format svg", ({ name
     );
     const outside = boxes.filter(([x, y, w, h]) => x + w > Number(size?.[1]) || y + h > Number(size?.[2]));
     expect([boxes.length, overlaps, outside]).toEqual([
-      plan.routes.reduce((s, r) => s + r.members.length + 1, 2),
+      // clients, gateway, each route and member, and the network box when there is one (issue #20).
+      plan.routes.reduce((s, r) => s + r.members.length + 1, 2) + (plan.network ? 1 : 0),
       [],
       [],
     ]);

@@ -119,6 +119,15 @@ const NAME_INPUT: Record<string, string> = {
   "azure-native:monitor:ScheduledQueryRule": "ruleName",
   "azure-native:monitor:MetricAlert": "ruleName",
   "azure-native:applicationinsights:Workbook": "resourceName",
+  // Private networking (issue #20).
+  "azure-native:network:VirtualNetwork": "virtualNetworkName",
+  "azure-native:network:Subnet": "subnetName",
+  "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+  "azure-native:network:PublicIPAddress": "publicIpAddressName",
+  "azure-native:network:PrivateEndpoint": "privateEndpointName",
+  "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+  "azure-native:privatedns:PrivateZone": "privateZoneName",
+  "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 };
 
 /** The Azure name of a recorded resource (account name, APIM service name, backend id, ...), or null when it has none of its own. */
@@ -165,18 +174,44 @@ function armId(type: string, inputs: Record<string, unknown>, name: string, subs
       return `${rg}/providers/Microsoft.Insights/actionGroups/${name}`;
     case "azure-native:applicationinsights:Workbook":
       return `${rg}/providers/Microsoft.Insights/workbooks/${name}`;
+    case "azure-native:network:VirtualNetwork":
+      return `${rg}/providers/Microsoft.Network/virtualNetworks/${name}`;
+    case "azure-native:network:Subnet":
+      return `${rg}/providers/Microsoft.Network/virtualNetworks/${String(inputs.virtualNetworkName)}/subnets/${name}`;
+    case "azure-native:network:NetworkSecurityGroup":
+      return `${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`;
+    case "azure-native:network:PublicIPAddress":
+      return `${rg}/providers/Microsoft.Network/publicIPAddresses/${name}`;
+    case "azure-native:network:PrivateEndpoint":
+      return `${rg}/providers/Microsoft.Network/privateEndpoints/${name}`;
+    case "azure-native:privatedns:PrivateZone":
+      return `${rg}/providers/Microsoft.Network/privateDnsZones/${name}`;
     default:
       return `${type}/${name}`;
   }
 }
 
+/** A stand-in private address of an API Management service injected in Internal mode (issue #20). */
+export const MOCK_INTERNAL_GATEWAY_IP = "10.255.0.4";
+
 /** Outputs Azure computes that the program reads. */
-function computedState(type: string, name: string): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const identity = {
+    identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" },
+  };
   switch (type) {
     case "azure-native:cognitiveservices:Account":
+      return identity;
     case "azure-native:apimanagement:ApiManagementService":
-    case "azure-native:resources:Resource":
-      return { identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" } };
+      return inputs.virtualNetworkType === "Internal"
+        ? { ...identity, privateIPAddresses: [MOCK_INTERNAL_GATEWAY_IP] }
+        : identity;
+    case "azure-native:resources:Resource": {
+      const properties = inputs.properties as Record<string, unknown> | undefined;
+      return properties?.virtualNetworkType === "Internal"
+        ? { ...identity, properties: { ...properties, privateIPAddresses: [MOCK_INTERNAL_GATEWAY_IP] } }
+        : identity;
+    }
     case "azure-native:applicationinsights:Component":
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,
@@ -240,7 +275,10 @@ export async function runProgramWithMocks(options: MockRunOptions): Promise<Mock
           nameInput && typeof resourceInputs[nameInput] === "string" ? resourceInputs[nameInput] : args.name;
         // A read of an existing resource (Resource.get) keeps the id it was read by.
         const id = args.id || armId(args.type, resourceInputs, azureName, subscriptionId);
-        return { id, state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName) } };
+        return {
+          id,
+          state: { ...resourceInputs, name: azureName, ...computedState(args.type, azureName, resourceInputs) },
+        };
       },
       call(args) {
         const callInputs = args.inputs as Record<string, unknown>;

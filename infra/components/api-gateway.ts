@@ -19,7 +19,17 @@
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import type { NetworkModel } from "../model/network";
 import type { GatewayModel } from "../model/topology";
+import type { Providers } from "../providers";
+import { GatewayNetwork, InternalGatewayDns } from "./network";
+
+/** The first private address of an Internal service, from the typed service's output or the generic resource's properties. */
+export function firstPrivateIp(addresses: unknown): string {
+  const first: unknown = Array.isArray(addresses) ? (addresses as unknown[])[0] : undefined;
+  if (typeof first !== "string") throw new Error("API Management in Internal mode returned no private IP address");
+  return first;
+}
 
 /** First Microsoft.ApiManagement API version that accepts the PremiumV2 SKU. */
 export const PREMIUM_V2_API_VERSION = "2025-03-01-preview";
@@ -28,6 +38,38 @@ export const PREMIUM_V2_API_VERSION = "2025-03-01-preview";
 export interface ApimServiceProperties {
   readonly publisherEmail: string;
   readonly publisherName: string;
+  /** External (v2 outbound integration, classic external injection) or Internal (injection); absent: None. */
+  readonly virtualNetworkType?: string;
+  readonly virtualNetworkConfiguration?: { readonly subnetResourceId: pulumi.Input<string> };
+  /** Classic stv2 injection: the service's Standard public IPv4. */
+  readonly publicIpAddressId?: pulumi.Input<string>;
+  /** Sent only as Disabled (network.gatewayPublicNetworkAccess), after the inbound endpoint exists. */
+  readonly publicNetworkAccess?: string;
+}
+
+/**
+ * The service's network properties (issue #20), the same ARM names on the typed service (2024-05-01)
+ * and on Premium v2's generic resource (2025-03-01-preview): virtualNetworkType External with a subnet is
+ * outbound integration on the v2 tiers and external injection on classic ones; Internal is injection.
+ * Public network access is sent only when network.gatewayPublicNetworkAccess is Disabled: Azure refuses
+ * Disabled when the service is created and until an approved private endpoint exists
+ * (hashicorp/terraform-provider-azurerm#21506, Azure/azure-rest-api-specs#24947), so it is a second `up`.
+ */
+export function networkProperties(
+  network: NetworkModel | null,
+  subnetId: pulumi.Input<string> | undefined,
+  publicIpId: pulumi.Input<string> | undefined,
+): Pick<
+  ApimServiceProperties,
+  "virtualNetworkType" | "virtualNetworkConfiguration" | "publicIpAddressId" | "publicNetworkAccess"
+> {
+  if (network === null || subnetId === undefined) return {};
+  return {
+    virtualNetworkType: network.virtualNetworkType,
+    virtualNetworkConfiguration: { subnetResourceId: subnetId },
+    ...(publicIpId === undefined ? {} : { publicIpAddressId: publicIpId }),
+    ...(network.gatewayPublicNetworkAccess === "Disabled" ? { publicNetworkAccess: "Disabled" } : {}),
+  };
 }
 
 /**
@@ -78,6 +120,10 @@ export interface ApiGatewayArgs {
   readonly provider: azure.Provider;
   /** Optional. Tags for the service and its resource group. Default: none. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Optional. The gateway's private network (issue #20). Default: none, the service is outside any network. */
+  readonly network?: NetworkModel | null;
+  /** Required with network: providers by alias (zones linked in other subscriptions). */
+  readonly providers?: Providers;
 }
 
 export class ApiGateway extends pulumi.ComponentResource {
@@ -88,6 +134,8 @@ export class ApiGateway extends pulumi.ComponentResource {
   public readonly principalId: pulumi.Output<string>;
   /** `https://<service>.azure-api.net` */
   public readonly gatewayUrl: pulumi.Output<string>;
+  /** The private network, when the stack has one (issue #20). */
+  public readonly network: GatewayNetwork | undefined;
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:gateway:ApiGateway", name, {}, opts);
@@ -103,13 +151,30 @@ export class ApiGateway extends pulumi.ComponentResource {
           child,
         ).name;
 
+    this.network = args.network
+      ? new GatewayNetwork(
+          `${name}-network`,
+          {
+            network: args.network,
+            resourceGroupName,
+            location: gateway.location,
+            provider,
+            providers: args.providers ?? new Map(),
+            tags,
+          },
+          { parent: this },
+        )
+      : undefined;
     const properties: ApimServiceProperties = {
       publisherEmail: gateway.publisherEmail,
       publisherName: gateway.publisherName,
+      ...networkProperties(args.network ?? null, this.network?.gatewaySubnetId, this.network?.publicIpId),
     };
     const serviceOpts = { ...child, customTimeouts: apimTimeouts(gateway) };
 
     let identity: pulumi.Output<{ principalId?: string } | undefined>;
+    // Read only in Internal mode: other services have no private address, and the apply would fail.
+    let privateIp: () => pulumi.Output<string>;
     if (gateway.sku === "PremiumV2") {
       const service = new azure.resources.Resource(
         name,
@@ -131,6 +196,14 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
+      privateIp = () =>
+        service.properties.apply((p: unknown) =>
+          firstPrivateIp(
+            p !== null && typeof p === "object"
+              ? (p as { privateIPAddresses?: unknown }).privateIPAddresses
+              : undefined,
+          ),
+        );
     } else {
       const service = new azure.apimanagement.ApiManagementService(
         name,
@@ -150,6 +223,21 @@ export class ApiGateway extends pulumi.ComponentResource {
       this.serviceName = service.name;
       this.serviceId = service.id;
       identity = service.identity;
+      privateIp = () => service.privateIPAddresses.apply(firstPrivateIp);
+    }
+    if (args.network?.internalGatewayZone && this.network) {
+      new InternalGatewayDns(
+        `${name}-internal-dns`,
+        {
+          zone: args.network.internalGatewayZone,
+          privateIp: privateIp(),
+          virtualNetworkId: this.network.virtualNetworkId,
+          resourceGroupName,
+          provider,
+          tags,
+        },
+        { parent: this },
+      );
     }
 
     this.resourceGroupName = resourceGroupName;

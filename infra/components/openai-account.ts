@@ -43,6 +43,19 @@ export function deploymentReplacement(d: DeploymentModel): pulumi.CustomResource
   };
 }
 
+/**
+ * A private account (issue #20) also denies by default in its network rules: no IP or network rule and no
+ * trusted-service bypass lets anything in around its private endpoint. A public account keeps Azure's
+ * defaults (nothing sent), so stacks without a network see no diff.
+ */
+export function accountNetworkAcls(
+  account: AccountModel,
+): Pick<azure.types.input.cognitiveservices.AccountPropertiesArgs, "networkAcls"> {
+  return account.publicNetworkAccess === "Disabled"
+    ? { networkAcls: { defaultAction: "Deny", bypass: "None", ipRules: [], virtualNetworkRules: [] } }
+    : {};
+}
+
 export interface OpenAiAccountArgs {
   /** Required. The account as modelled by the topology (name, region, deployments). */
   readonly account: AccountModel;
@@ -89,6 +102,7 @@ export class OpenAiAccount extends pulumi.ComponentResource {
           customSubDomainName: account.name,
           disableLocalAuth: true,
           publicNetworkAccess: account.publicNetworkAccess,
+          ...accountNetworkAcls(account),
         },
         tags: { ...account.tags },
       },

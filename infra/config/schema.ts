@@ -8,6 +8,7 @@
 import { z } from "zod";
 import limits from "../data/azure-limits.json";
 import regionsData from "../data/azure-regions.json";
+import networking from "../data/apim-networking.json";
 import tiers from "../data/apim-tiers.json";
 import { didYouMean } from "./suggest";
 
@@ -269,7 +270,11 @@ export const BackendSchema = strictObject({
   location: region,
   /** Existing resource group for this account; when absent one is created. */
   resourceGroup: z.string().min(1).max(90).optional(),
-  publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
+  /**
+   * Whether the account answers calls from the internet. Default: Disabled when aoai-gateway:network is set
+   * (the gateway reaches the account through its private endpoint), else Enabled (issue #20).
+   */
+  publicNetworkAccess: z.enum(["Enabled", "Disabled"]).optional(),
   tags: tags.default({}),
   deployments: z.array(DeploymentSchema).min(1),
 });
@@ -380,6 +385,91 @@ const armId = (provider: string, example: string) =>
     .regex(new RegExp(`^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/${provider}/[^/]+$`, "i"), {
       error: `allowed: the ARM resource id of an existing ${provider} resource, e.g. ${example}`,
     });
+
+/** How API Management joins the gateway's virtual network (issue #20; infra/data/apim-networking.json). */
+export const GATEWAY_NETWORK_MODES = ["Integration", "External", "Internal"] as const;
+export type GatewayNetworkMode = (typeof GATEWAY_NETWORK_MODES)[number];
+export const NETWORKING = networking;
+
+export const ENDPOINT_APPROVALS = ["Automatic", "Manual"] as const;
+
+const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+/** A full ARM id of `type` (`Microsoft.Network/virtualNetworks/subnets` has two name segments). */
+const fullArmId = (type: string, example: string) => {
+  const [namespace, ...types] = type.split("/");
+  const segments = types.map((t) => `/${t}/[^/]+`).join("");
+  return z
+    .string()
+    .regex(new RegExp(`^/subscriptions/${GUID}/resourceGroups/[^/]+/providers/${namespace}${segments}$`, "i"), {
+      error: `allowed: the full ARM id of an existing ${type}, e.g. ${example}`,
+    });
+};
+
+export const SUBNET_ID_EXAMPLE =
+  "/subscriptions/<subscription id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>";
+const subnetId = fullArmId("Microsoft.Network/virtualNetworks/subnets", SUBNET_ID_EXAMPLE);
+const zoneId = (zone: string) =>
+  fullArmId(
+    "Microsoft.Network/privateDnsZones",
+    `/subscriptions/<subscription id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/${zone}`,
+  );
+
+const cidr = z.cidrv4({ error: "allowed: an IPv4 CIDR block, e.g. 10.40.0.0/24" });
+
+/** A virtual network the stack creates in the gateway's subscription and region. */
+export const CreatedNetworkSchema = strictObject({
+  /** The network's address space, /26 or larger. */
+  addressSpace: cidr,
+  /** API Management's subnet. Default: the first /27 of addressSpace. */
+  gatewaySubnet: cidr.optional(),
+  /** The private endpoints' subnet. Default: the second /27 of addressSpace. */
+  privateEndpointSubnet: cidr.optional(),
+});
+
+/** Subnets that exist (hub-spoke), by full ARM id; the subscriptions in the ids must be listed in aoai-gateway:subscriptions. */
+export const ExistingSubnetsSchema = strictObject({
+  /** API Management's subnet: in the gateway's subscription and region (Azure requires both). */
+  gateway: subnetId,
+  /** The private endpoints' subnet: any listed subscription; the endpoints are created there. */
+  privateEndpoints: subnetId,
+  /** Region of the private endpoints' virtual network. Default: gateway.location. */
+  privateEndpointLocation: region.optional(),
+  /** Existing resource group for the private endpoints. Default: the gateway's group when the subnet is in the gateway's subscription; required otherwise. */
+  privateEndpointResourceGroup: z.string().min(1).max(90).optional(),
+});
+
+export const NetworkSchema = strictObject({
+  /** Create a virtual network (one of virtualNetwork or subnets). */
+  virtualNetwork: CreatedNetworkSchema.optional(),
+  /** Use existing subnets (one of virtualNetwork or subnets). */
+  subnets: ExistingSubnetsSchema.optional(),
+  /** How API Management joins the network. Default: Integration on Standard v2 and Premium v2, External on Developer and Premium. */
+  gatewayMode: z.enum(GATEWAY_NETWORK_MODES).optional(),
+  /** An inbound private endpoint (group Gateway) so clients in the network reach the gateway privately. Default false. */
+  gatewayPrivateEndpoint: z.boolean().default(false),
+  /**
+   * The gateway's public network access. Default Enabled. Disabled needs gatewayPrivateEndpoint, and Azure
+   * refuses it while the service is created or has no approved private endpoint: set it in a later `up`.
+   */
+  gatewayPublicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
+  /** How the accounts' private endpoint connections are approved. Default Automatic (the deploying identity may approve). */
+  privateEndpointApproval: z.enum(ENDPOINT_APPROVALS).default("Automatic"),
+  /** Existing private DNS zones to register in (e.g. a hub's), by ARM id; absent: the stack creates them. */
+  dnsZones: strictObject({
+    /** privatelink.openai.azure.com */
+    openai: zoneId("privatelink.openai.azure.com").optional(),
+    /** privatelink.azure-api.net (with gatewayPrivateEndpoint) */
+    apim: zoneId("privatelink.azure-api.net").optional(),
+  }).default({}),
+  /** Link the zones to the gateway's virtual network. Default true; false when the hub already links them or forwards to a resolver that sees them. */
+  linkDnsZones: z.boolean().default(true),
+  /** Classic injection: an existing Standard SKU public IPv4 address, by ARM id. Default: the stack creates one. */
+  gatewayPublicIpId: fullArmId(
+    "Microsoft.Network/publicIPAddresses",
+    "/subscriptions/<subscription id>/resourceGroups/<rg>/providers/Microsoft.Network/publicIPAddresses/<name>",
+  ).optional(),
+});
 
 /** Alert thresholds (issue #12); each alert evaluates over `windowMinutes`. */
 export const AlertsSchema = strictObject({
@@ -512,6 +602,8 @@ export const RootSchema = strictObject({
   modelCatalog: z.array(CatalogEntrySchema).default([]),
   /** The Azure cloud of the stack's subscriptions: the ARM endpoint and token scope `quota` reads through. Default AzureCloud. */
   cloud: z.enum(CLOUDS).default("AzureCloud"),
+  /** Private networking (issue #20): absent, every account answers on its public endpoint. */
+  network: NetworkSchema.optional(),
 });
 
 export type RawConfig = z.input<typeof RootSchema>;
@@ -528,3 +620,4 @@ export type CatalogEntry = z.output<typeof CatalogEntrySchema>;
 export type MonitoringConfig = z.output<typeof MonitoringSchema>;
 export type AlertsConfig = z.output<typeof AlertsSchema>;
 export type ClientAuthConfig = z.output<typeof ClientAuthSchema>;
+export type NetworkConfig = z.output<typeof NetworkSchema>;

@@ -16,6 +16,9 @@ import {
   CONFIG_NAMESPACE,
   CatalogEntrySchema,
   DeploymentSchema,
+  type GatewayNetworkMode,
+  NETWORKING,
+  NetworkSchema,
   LIMITS,
   REGIONS,
   type ParsedConfig,
@@ -25,12 +28,31 @@ import {
   TIERS,
   isProvisioned,
 } from "./schema";
+import {
+  MODES,
+  TIERS_WITHOUT_NETWORK,
+  armIdParts,
+  contains,
+  createdSubnets,
+  defaultMode,
+  gatewaySubnetRule,
+  isAligned,
+  isInjection,
+  modesOf,
+  offersGatewayPrivateEndpoint,
+  overlaps,
+  parseCidr,
+  tiersByMode,
+  usableAddresses,
+} from "./network";
 import { didYouMean } from "./suggest";
 
 /** A validated config with every default resolved. */
 export interface ValidConfig extends ParsedConfig {
   readonly gateway: ParsedConfig["gateway"] & { readonly capacity: number };
   readonly routing: { readonly mode: RoutingMode };
+  /** With the tier's default gateway mode resolved (issue #20). */
+  readonly network?: NonNullable<ParsedConfig["network"]> & { readonly gatewayMode: GatewayNetworkMode };
 }
 
 export class ConfigError extends Error {
@@ -247,10 +269,14 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   }
   const config = parsed.data;
   const tier = TIERS[config.gateway.sku];
+  const { network, ...rest } = config;
+  const gatewayMode = network ? (network.gatewayMode ?? defaultMode(config.gateway.sku)) : undefined;
   return {
-    ...config,
+    ...rest,
     gateway: { ...config.gateway, capacity: config.gateway.capacity ?? tier.minUnits },
     routing: { mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy") },
+    // networkProblems refused a tier without a mode, so gatewayMode is set whenever network is.
+    ...(network && gatewayMode ? { network: { ...network, gatewayMode } } : {}),
   };
 }
 
@@ -415,10 +441,10 @@ function crossFieldProblems(raw: unknown): Problem[] {
   asArray(root.backends).forEach((rawBackend, i) => {
     const b = asRecord(rawBackend);
     knownAlias(b.subscription, ["backends", i, "subscription"]);
-    if (b.publicNetworkAccess === "Disabled") {
+    if (b.publicNetworkAccess === "Disabled" && root.network === undefined) {
       problems.push({
         path: ["backends", i, "publicNetworkAccess"],
-        text: `got "Disabled"; allowed: Enabled, until this project creates private networking between API Management and the accounts (without it every gateway call gets 403 from the account, which the circuit breaker does not count, so nothing fails over)`,
+        text: `got "Disabled"; allowed: Enabled, unless aoai-gateway:network gives the gateway private endpoints to the accounts (without them every gateway call gets 403 from the account, which the circuit breaker does not count, so nothing fails over; docs/networking.md)`,
       });
     }
     const location = typeof b.location === "string" && REGIONS.includes(b.location) ? b.location : undefined;
@@ -532,6 +558,7 @@ function crossFieldProblems(raw: unknown): Problem[] {
     );
   });
   problems.push(...clientAuthProblems(asRecord(root.clientAuth)));
+  problems.push(...networkProblems(root, rawSubscriptions));
   const monitoring = asRecord(root.monitoring);
   if (typeof monitoring.appInsightsId === "string" && monitoring.workspaceId === undefined) {
     problems.push({
@@ -773,6 +800,208 @@ function weightProblems(root: Record<string, unknown>): Problem[] {
       problems.push({
         path: [...path, "weight"],
         text: `missing; required: ${range(LIMITS.poolWeight)}, because ${keyPath(g.withWeight[0])} sets a weight in route ${show(name)} priority ${priority} (set weight on every member of a priority group or on none)`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * aoai-gateway:network (issue #20): a mode the tier offers, subnets that fit, and existing resources in
+ * subscriptions the stack has a provider for. Azure's own refusals (hashicorp/terraform-provider-azurerm#21506,
+ * Azure/terraform-azurerm-avm-ptn-aiml-landing-zone#93, ...) become config errors here, before any resource.
+ */
+function networkProblems(root: Record<string, unknown>, rawSubscriptions: unknown[]): Problem[] {
+  if (root.network === undefined) return [];
+  const parsed = NetworkSchema.safeParse(root.network);
+  if (!parsed.success) return [];
+  const network = parsed.data;
+  const problems: Problem[] = [];
+  const gateway = asRecord(root.gateway);
+  const sku = typeof gateway.sku === "string" && gateway.sku in TIERS ? gateway.sku : undefined;
+  const subscriptionIds = new Map<string, string>();
+  for (const raw of rawSubscriptions) {
+    const s = SubscriptionSchema.safeParse(raw);
+    if (s.success) subscriptionIds.set(s.data.id.toLowerCase(), s.data.alias);
+  }
+  const aliasOfId = (id: string) => subscriptionIds.get(id.toLowerCase());
+  const gatewaySubscriptionId = [...subscriptionIds.entries()].find(([, a]) => a === gateway.subscription)?.[0];
+  const listed = [...subscriptionIds.values()].join(", ");
+
+  if ((network.virtualNetwork === undefined) === (network.subnets === undefined)) {
+    problems.push({
+      path: ["network"],
+      text: `got ${network.virtualNetwork ? "both virtualNetwork and subnets" : "neither virtualNetwork nor subnets"}; allowed: exactly one: virtualNetwork (the stack creates the network) or subnets (existing subnets by ARM id)`,
+    });
+  }
+
+  let mode: GatewayNetworkMode | undefined;
+  if (sku !== undefined) {
+    const offered = modesOf(sku);
+    if (offered.length === 0) {
+      problems.push({
+        path: ["network"],
+        text: `got a network for sku ${sku}; allowed: a tier whose gateway can reach private endpoints (${tiersByMode()}); ${TIERS_WITHOUT_NETWORK.join(", ")} cannot, so the accounts could not be private`,
+      });
+    } else if (network.gatewayMode !== undefined && !offered.includes(network.gatewayMode)) {
+      problems.push({
+        path: ["network", "gatewayMode"],
+        text: `got ${show(network.gatewayMode)}; allowed for sku ${sku}: ${offered.join(", ")} (${network.gatewayMode} is offered by ${MODES[network.gatewayMode].tiers.join(", ")})`,
+      });
+    } else {
+      mode = network.gatewayMode ?? defaultMode(sku);
+    }
+    if (network.gatewayPrivateEndpoint) {
+      if (!offersGatewayPrivateEndpoint(sku)) {
+        problems.push({
+          path: ["network", "gatewayPrivateEndpoint"],
+          text: `got true; allowed: false for sku ${sku} (an inbound private endpoint is offered by ${NETWORKING.gatewayPrivateEndpointTiers.join(", ")})`,
+        });
+      } else if (mode !== undefined && isInjection(mode)) {
+        problems.push({
+          path: ["network", "gatewayPrivateEndpoint"],
+          text: `got true with gatewayMode ${mode}; allowed: false (API Management offers no inbound private endpoint on a service injected in a virtual network; Internal mode already gives it a private address)`,
+        });
+      }
+    }
+  }
+
+  if (network.gatewayPublicNetworkAccess === "Disabled" && !network.gatewayPrivateEndpoint) {
+    problems.push({
+      path: ["network", "gatewayPublicNetworkAccess"],
+      text: `got "Disabled" without gatewayPrivateEndpoint; allowed: Enabled, or Disabled with gatewayPrivateEndpoint true (Azure refuses Disabled until the service has an approved private endpoint, and no client could reach the gateway)`,
+    });
+  }
+  const endpoints = asArray(root.backends).length + (network.gatewayPrivateEndpoint ? 1 : 0);
+  const rule = sku !== undefined && mode !== undefined ? gatewaySubnetRule(sku, mode) : undefined;
+  if (network.virtualNetwork) {
+    const base: PathPart[] = ["network", "virtualNetwork"];
+    const space = parseCidr(network.virtualNetwork.addressSpace);
+    const subnets = createdSubnets(network.virtualNetwork);
+    if (space.prefix > 26) {
+      problems.push({
+        path: [...base, "addressSpace"],
+        text: `got ${show(network.virtualNetwork.addressSpace)}; allowed: a /26 or larger block (two subnets: API Management's and the private endpoints')`,
+      });
+    } else {
+      const checks: [string, string, number, string][] = [
+        [
+          "gatewaySubnet",
+          subnets.gateway,
+          rule?.minPrefix ?? 29,
+          `API Management in ${mode ?? "this"} mode${sku ? ` on ${sku}` : ""}`,
+        ],
+        [
+          "privateEndpointSubnet",
+          subnets.privateEndpoints,
+          NETWORKING.privateEndpointSubnetMinPrefix,
+          "private endpoints",
+        ],
+      ];
+      for (const [key, text, minPrefix, what] of checks) {
+        const c = parseCidr(text);
+        const given = key in network.virtualNetwork;
+        const at: PathPart[] = given ? [...base, key] : [...base, "addressSpace"];
+        if (!isAligned(c)) {
+          problems.push({
+            path: at,
+            text: `got ${show(text)}; allowed: a block starting on its own boundary (${key})`,
+          });
+        } else if (!contains(space, c)) {
+          problems.push({
+            path: at,
+            text: `got ${show(text)}${given ? "" : ` (the default ${key})`}; allowed: a block inside addressSpace ${network.virtualNetwork.addressSpace}`,
+          });
+        } else if (c.prefix > minPrefix) {
+          problems.push({
+            path: at,
+            text: `got ${show(text)}; allowed: /${minPrefix} or larger for ${what} (Microsoft's subnet requirements, infra/data/apim-networking.json)`,
+          });
+        }
+      }
+      const g = parseCidr(subnets.gateway);
+      const pe = parseCidr(subnets.privateEndpoints);
+      if (overlaps(g, pe)) {
+        problems.push({
+          path: [...base, "privateEndpointSubnet"],
+          text: `got ${show(subnets.privateEndpoints)}, which overlaps gatewaySubnet ${subnets.gateway}; allowed: two separate blocks (API Management's subnet is dedicated to it)`,
+        });
+      } else if (usableAddresses(pe) < endpoints) {
+        problems.push({
+          path: [...base, "privateEndpointSubnet"],
+          text: `got ${show(subnets.privateEndpoints)} with ${usableAddresses(pe)} usable addresses; allowed: a block with at least ${endpoints} (one per private endpoint; Azure reserves 5 per subnet)`,
+        });
+      }
+    }
+  }
+  if (network.subnets) {
+    const base: PathPart[] = ["network", "subnets"];
+    const gatewaySubnet = armIdParts(network.subnets.gateway);
+    if (gatewaySubscriptionId !== undefined && gatewaySubnet.subscriptionId !== gatewaySubscriptionId) {
+      problems.push({
+        path: [...base, "gateway"],
+        text: `got a subnet in subscription ${gatewaySubnet.subscriptionId}; allowed: a subnet in the gateway's subscription ${gatewaySubscriptionId} (${String(gateway.subscription)}): API Management and its virtual network must share subscription and region`,
+      });
+    }
+    const endpointSubnet = armIdParts(network.subnets.privateEndpoints);
+    const endpointAlias = aliasOfId(endpointSubnet.subscriptionId);
+    if (endpointAlias === undefined) {
+      problems.push({
+        path: [...base, "privateEndpoints"],
+        text: `got a subnet in subscription ${endpointSubnet.subscriptionId}, which aoai-gateway:subscriptions does not list; allowed: a subnet in a listed subscription (${listed}), since the private endpoints are created there: add the subscription with an alias`,
+      });
+    } else if (
+      endpointSubnet.subscriptionId !== gatewaySubscriptionId &&
+      network.subnets.privateEndpointResourceGroup === undefined
+    ) {
+      problems.push({
+        path: [...base, "privateEndpointResourceGroup"],
+        text: `missing; required: an existing resource group in subscription ${endpointAlias} for the private endpoints (their subnet is not in the gateway's subscription)`,
+      });
+    }
+  }
+
+  const zoneChecks: [string, string | undefined, boolean][] = [
+    ["openai", network.dnsZones.openai, true],
+    ["apim", network.dnsZones.apim, network.gatewayPrivateEndpoint],
+  ];
+  for (const [key, id, used] of zoneChecks) {
+    if (id !== undefined && !used) {
+      problems.push({
+        path: ["network", "dnsZones", key],
+        text: `got a zone id; allowed: nothing unless gatewayPrivateEndpoint is true (only the gateway's private endpoint registers in privatelink.azure-api.net)`,
+      });
+      continue;
+    }
+    if (!used) continue;
+    if (id === undefined && !network.linkDnsZones) {
+      problems.push({
+        path: ["network", "linkDnsZones"],
+        text: `got false while the stack creates zone ${key === "openai" ? "privatelink.openai.azure.com" : "privatelink.azure-api.net"}; allowed: true, or dnsZones.${key} naming an existing zone that is linked already (a zone linked to no network resolves nothing: the gateway would get the accounts' public addresses and 403 once their public access is off)`,
+      });
+    }
+    if (id !== undefined && network.linkDnsZones && aliasOfId(armIdParts(id).subscriptionId) === undefined) {
+      problems.push({
+        path: ["network", "dnsZones", key],
+        text: `got a zone in subscription ${armIdParts(id).subscriptionId}, which aoai-gateway:subscriptions does not list; allowed: a zone in a listed subscription (${listed}) so the stack can link it to the gateway's network, or linkDnsZones false when the zone's owner links it`,
+      });
+    }
+  }
+
+  if (network.gatewayPublicIpId !== undefined) {
+    const classicInjection = sku !== undefined && mode !== undefined && sku !== "PremiumV2" && isInjection(mode);
+    if (!classicInjection) {
+      problems.push({
+        path: ["network", "gatewayPublicIpId"],
+        text: `got a public IP; allowed: only with classic injection (Developer or Premium in External or Internal mode)`,
+      });
+    } else if (
+      gatewaySubscriptionId !== undefined &&
+      armIdParts(network.gatewayPublicIpId).subscriptionId !== gatewaySubscriptionId
+    ) {
+      problems.push({
+        path: ["network", "gatewayPublicIpId"],
+        text: `got a public IP in subscription ${armIdParts(network.gatewayPublicIpId).subscriptionId}; allowed: one in the gateway's subscription ${gatewaySubscriptionId} and region (Azure requires both)`,
       });
     }
   }

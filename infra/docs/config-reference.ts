@@ -70,8 +70,9 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "backends[].location": { type: "region", meaning: "region of the account" },
   "backends[].resourceGroup": { default: "created", meaning: "existing resource group for the account" },
   "backends[].publicNetworkAccess": {
+    default: "`Disabled` with `network`, else `Enabled`",
     meaning:
-      "only `Enabled` is accepted: `Disabled` makes every gateway call a 403 until private networking exists, which this project does not create yet",
+      "whether the account answers from the internet; `Disabled` needs `aoai-gateway:network` (the gateway reaches the account through its private endpoint; without one every call is a 403). `Enabled` with a network keeps the account public, e.g. for the first `up` of a move to private ([networking.md](networking.md))",
   },
   "backends[].tags": { meaning: "tags on the account and its resource group, over `aoai-gateway:tags`" },
   "backends[].deployments[].name": {
@@ -162,6 +163,81 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   cloud: {
     meaning:
       "the Azure cloud of the stack's subscriptions (`AzureCloud`, `AzureChinaCloud`, `AzureUSGovernment`): the ARM endpoint and token scope `aoai-gateway quota`, `capacity` and `catalog refresh` use ([quota](quota.md))",
+  },
+  "network.virtualNetwork.addressSpace": {
+    type: "CIDR",
+    required: "with `virtualNetwork`",
+    meaning:
+      "address space of the virtual network the stack creates in the gateway's subscription and region, /26 or larger ([networking.md](networking.md))",
+  },
+  "network.virtualNetwork.gatewaySubnet": {
+    type: "CIDR",
+    default: "first /27 of `addressSpace`",
+    meaning: "API Management's subnet (delegated and with an NSG as its tier and mode need)",
+  },
+  "network.virtualNetwork.privateEndpointSubnet": {
+    type: "CIDR",
+    default: "second /27 of `addressSpace`",
+    meaning: "the private endpoints' subnet, /28 or larger, one address per endpoint",
+  },
+  "network.subnets.gateway": {
+    type: "ARM id",
+    required: "with `subnets`",
+    meaning:
+      "existing subnet for API Management, in the gateway's subscription and region, prepared as [networking.md](networking.md) says (delegation, NSG)",
+  },
+  "network.subnets.privateEndpoints": {
+    type: "ARM id",
+    required: "with `subnets`",
+    meaning:
+      "existing subnet for the private endpoints, in a subscription listed in `subscriptions` (the endpoints are created there)",
+  },
+  "network.subnets.privateEndpointLocation": {
+    type: "region",
+    default: "`gateway.location`",
+    meaning: "region of the private endpoints' virtual network",
+  },
+  "network.subnets.privateEndpointResourceGroup": {
+    required: "when the endpoints' subnet is in another subscription than the gateway",
+    default: "the gateway's resource group",
+    meaning: "existing resource group for the private endpoints",
+  },
+  "network.gatewayMode": {
+    default: "`Integration` on Standard v2 and Premium v2, `External` on Developer and Premium",
+    meaning:
+      "how API Management joins the network: `Integration` (outbound only, v2 tiers), `External` or `Internal` injection (classic Developer and Premium; `Internal` also Premium v2); other tiers are refused",
+  },
+  "network.gatewayPrivateEndpoint": {
+    meaning:
+      "an inbound private endpoint (group `Gateway`, zone `privatelink.azure-api.net`) so clients in the network reach the gateway privately; not with injection",
+  },
+  "network.gatewayPublicNetworkAccess": {
+    meaning:
+      "the gateway's public network access; `Disabled` needs `gatewayPrivateEndpoint` and a second `up` (Azure refuses it at creation and before the endpoint is approved: [networking.md](networking.md#turning-the-gateways-public-access-off))",
+  },
+  "network.privateEndpointApproval": {
+    meaning:
+      "`Automatic`: the deploying identity approves the accounts' endpoint connections; `Manual`: each account's owner approves them ([networking.md](networking.md#approving-endpoints-by-hand))",
+  },
+  "network.dnsZones.openai": {
+    type: "ARM id",
+    default: "created",
+    meaning: "existing `privatelink.openai.azure.com` zone (e.g. a hub's) to register the endpoints in",
+  },
+  "network.dnsZones.apim": {
+    type: "ARM id",
+    default: "created",
+    meaning: "existing `privatelink.azure-api.net` zone for the gateway's endpoint (with `gatewayPrivateEndpoint`)",
+  },
+  "network.linkDnsZones": {
+    meaning:
+      "link the zones to the gateway's virtual network; `false` only for existing zones already linked (or served by the hub's resolver)",
+  },
+  "network.gatewayPublicIpId": {
+    type: "ARM id",
+    default: "created",
+    meaning:
+      "classic injection only: an existing Standard static public IPv4 for the service, same subscription and region",
   },
   "consumers[].tokensPerMinute": {
     meaning:

@@ -5,6 +5,7 @@
  * (components/openai-account.ts, components/api-gateway.ts). Pure; offline,
  * so a pull request can say "this replaces a deployment" before any preview.
  */
+import type { SubnetModel } from "./network";
 import type { AccountModel, DeploymentModel, Topology } from "./topology";
 
 export type ChangeKind = "create" | "delete" | "update" | "replace" | "ignored" | "refused" | "outage";
@@ -111,7 +112,23 @@ function deploymentChange(account: AccountModel, before: DeploymentModel, after:
   return undefined;
 }
 
-function accountChanges(before: AccountModel, after: AccountModel): Change[] {
+/**
+ * What turning an account's public access off or on does (issue #20). Off in the same `up` that creates
+ * its private endpoint interrupts: the account refuses public calls as soon as its update lands, which
+ * can be before the endpoint, its zone group and the zone's link exist, and until then the gateway
+ * resolves the public address and gets 403 "Public access is disabled" (TabularEditor3#1557).
+ */
+function publicAccessEffect(before: AccountModel, after: AccountModel, privateBefore: boolean): string | undefined {
+  if (before.publicNetworkAccess === after.publicNetworkAccess) return undefined;
+  if (after.publicNetworkAccess === "Enabled") {
+    return "in place; the account answers from the internet again, around the gateway";
+  }
+  return privateBefore
+    ? "in place; the gateway already reaches the account through its private endpoint (check with nslookup from the network first, docs/networking.md), so nothing is interrupted"
+    : "INTERRUPTS: public access goes off in the same up that creates the account's private endpoint and DNS records; until they exist (minutes) the gateway resolves the public address and gets 403, which does not fail over. Do it in two ups: first the network with publicNetworkAccess: Enabled on the backends, then remove that setting (docs/networking.md)";
+}
+
+function accountChanges(before: AccountModel, after: AccountModel, privateBefore = false): Change[] {
   const changes: Change[] = [];
   const resource = `account ${after.key}`;
   const replaced = before.name !== after.name;
@@ -125,7 +142,12 @@ function accountChanges(before: AccountModel, after: AccountModel): Change[] {
   } else {
     const what = diffKeys(before, after, ["publicNetworkAccess", "tags"]);
     if (what.length > 0)
-      changes.push({ kind: "update", resource, what: what.join(", "), effect: "in place, no downtime" });
+      changes.push({
+        kind: "update",
+        resource,
+        what: what.join(", "),
+        effect: publicAccessEffect(before, after, privateBefore) ?? "in place, no downtime",
+      });
   }
   const old = new Map(before.deployments.map((d) => [d.name, d]));
   for (const d of after.deployments) {
@@ -183,15 +205,15 @@ export function addLegacyKeys(raw: Record<string, unknown>): void {
   }
 }
 
-/** Changes from the deployed topology `before` to `after`, gateway first, then accounts by key. */
+/** Changes from the deployed topology `before` to `after`, gateway first, then the network, then accounts by key. */
 export function diffTopologies(before: Topology, after: Topology): Change[] {
-  const changes = gatewayChanges(before.gateway, after.gateway);
+  const changes = [...gatewayChanges(before.gateway, after.gateway), ...networkChanges(before, after)];
   const old = new Map(before.accounts.map((a) => [a.key, a]));
   const keys = [...new Set([...before.accounts.map((a) => a.key), ...after.accounts.map((a) => a.key)])].sort();
   for (const key of keys) {
     const a = after.accounts.find((x) => x.key === key);
     const b = old.get(key);
-    if (a && b) changes.push(...accountChanges(b, a));
+    if (a && b) changes.push(...accountChanges(b, a, before.network !== null));
     else if (a) {
       changes.push({
         kind: "create",
@@ -259,6 +281,144 @@ function withServingNote(changes: readonly Change[], outages: readonly Change[])
   });
 }
 
+const subnetText = (s: SubnetModel) => (s.existing ? s.id : s.addressPrefix);
+
+/** How long API Management takes to move in or out of a network, and what clients see meanwhile. */
+function gatewayNetworkEffect(topology: Topology): string {
+  const g = topology.gateway;
+  if (g.tier.family === "classic") {
+    return `a network change on a classic tier is an infrastructure update of 30-60+ minutes (Learn: "Changes to your API Management service's infrastructure ... can take 15 minutes or longer"); ${g.sku === "Developer" ? "Developer has one unit and no SLA: the gateway is down during it" : "Premium keeps serving while units are moved one by one"}`;
+  }
+  return "in place; the gateway keeps serving while its outbound path moves (minutes)";
+}
+
+/**
+ * Network changes (issue #20): what joining, leaving or re-arranging the private network replaces or
+ * interrupts. Endpoints and zone groups are keyed by account, like the accounts.
+ */
+export function networkChanges(before: Topology, after: Topology): Change[] {
+  const a = after.network;
+  const b = before.network;
+  const changes: Change[] = [];
+  if (a === null && b === null) return changes;
+  if (b === null && a !== null) {
+    changes.push({
+      kind: "create",
+      resource: "network",
+      what: `${a.createdNetwork ? `virtual network ${a.createdNetwork.name}` : "existing subnets"}, ${a.accountEndpoints.length + (a.gatewayEndpoint ? 1 : 0)} private endpoints, zone ${a.zones.openai.zone}${a.zones.apim ? ` and ${a.zones.apim.zone}` : ""}`,
+      effect: "new resources; nothing is interrupted by them",
+    });
+    changes.push({
+      kind: after.gateway.sku === "PremiumV2" && a.mode === "Internal" ? "refused" : "update",
+      resource: "gateway",
+      what: `network None -> ${a.mode}`,
+      effect:
+        after.gateway.sku === "PremiumV2" && a.mode === "Internal"
+          ? "Premium v2 is injected into a network only when it is created (Learn, inject-vnet-v2): deploy a new gateway (another gateway.name) and move clients, or use Integration"
+          : gatewayNetworkEffect(after),
+    });
+    return changes;
+  }
+  if (a === null && b !== null) {
+    changes.push({
+      kind: before.gateway.sku === "PremiumV2" && b.mode === "Internal" ? "refused" : "delete",
+      resource: "network",
+      what: `${b.mode} -> None`,
+      effect:
+        before.gateway.sku === "PremiumV2" && b.mode === "Internal"
+          ? "an injected Premium v2 service cannot leave its network: deploy a new gateway"
+          : `the private endpoints, zones and links are deleted and the gateway leaves the subnet (${gatewayNetworkEffect(after)}); the accounts must be public again first (validation refuses Disabled without a network)`,
+    });
+    return changes;
+  }
+  if (a === null || b === null) return changes;
+  if (a.mode !== b.mode) {
+    const premiumV2 = after.gateway.sku === "PremiumV2";
+    changes.push({
+      kind: premiumV2 ? "refused" : "update",
+      resource: "gateway",
+      what: `network mode ${b.mode} -> ${a.mode}`,
+      effect: premiumV2
+        ? "Premium v2 cannot switch between injection and integration (Learn, inject-vnet-v2): deploy a new gateway"
+        : `${gatewayNetworkEffect(after)}${a.mode === "Internal" ? "; afterwards the gateway answers only inside the network: clients outside lose it" : ""}`,
+    });
+  }
+  if (a.gatewayPublicNetworkAccess !== b.gatewayPublicNetworkAccess) {
+    changes.push({
+      kind: "update",
+      resource: "gateway",
+      what: `publicNetworkAccess ${b.gatewayPublicNetworkAccess} -> ${a.gatewayPublicNetworkAccess}`,
+      effect:
+        a.gatewayPublicNetworkAccess === "Disabled"
+          ? "INTERRUPTS clients outside the network: from now on only the private endpoint answers; Azure refuses it unless the endpoint is approved"
+          : "in place; the gateway answers from the internet again",
+    });
+  }
+  if (subnetText(a.gatewaySubnet) !== subnetText(b.gatewaySubnet)) {
+    changes.push({
+      kind: "update",
+      resource: "gateway subnet",
+      what: `${subnetText(b.gatewaySubnet)} -> ${subnetText(a.gatewaySubnet)}`,
+      effect: `API Management moves to the new subnet: ${gatewayNetworkEffect(after)}${a.gatewaySubnet.existing ? "" : "; a created subnet whose prefix changes is replaced, which Azure refuses while the service still uses it: move the service first (two ups)"}`,
+    });
+  }
+  const endpointsMove =
+    subnetText(a.privateEndpointSubnet) !== subnetText(b.privateEndpointSubnet) || a.approval !== b.approval;
+  const old = new Map(
+    [...b.accountEndpoints, ...(b.gatewayEndpoint ? [b.gatewayEndpoint] : [])].map((e) => [e.key, e]),
+  );
+  for (const e of [...a.accountEndpoints, ...(a.gatewayEndpoint ? [a.gatewayEndpoint] : [])]) {
+    const prev = old.get(e.key);
+    if (!prev) {
+      changes.push({
+        kind: "create",
+        resource: `private endpoint ${e.key}`,
+        what: `${e.groupId} -> ${e.target}`,
+        effect: `registered in ${e.zone}`,
+      });
+    } else if (endpointsMove) {
+      changes.push({
+        kind: "replace",
+        resource: `private endpoint ${e.key}`,
+        what: [
+          subnetText(a.privateEndpointSubnet) !== subnetText(b.privateEndpointSubnet)
+            ? `subnet ${subnetText(b.privateEndpointSubnet)} -> ${subnetText(a.privateEndpointSubnet)}`
+            : "",
+          a.approval !== b.approval ? `approval ${b.approval} -> ${a.approval}` : "",
+        ]
+          .filter((x) => x !== "")
+          .join(", "),
+        effect: `deleted first, then created (Azure changes neither subnet nor connection in place): ${e.key === "gateway" ? "private clients lose the gateway" : `the gateway cannot reach ${e.key} (a private account)`} for the minutes between, and its other members serve`,
+      });
+    }
+  }
+  const now = new Set([...a.accountEndpoints, ...(a.gatewayEndpoint ? [a.gatewayEndpoint] : [])].map((e) => e.key));
+  for (const [key, e] of old) {
+    if (!now.has(key)) {
+      changes.push({
+        kind: "delete",
+        resource: `private endpoint ${key}`,
+        what: `${e.groupId} -> ${e.target}`,
+        effect: "its DNS record goes with it",
+      });
+    }
+  }
+  for (const key of ["openai", "apim"] as const) {
+    const za = a.zones[key];
+    const zb = b.zones[key];
+    if (za && zb && (za.existingId ?? "created") !== (zb.existingId ?? "created")) {
+      changes.push({
+        kind: "replace",
+        resource: `zone ${za.zone}`,
+        what: `${zb.existingId ?? "created"} -> ${za.existingId ?? "created"}`,
+        effect:
+          "every zone group moves to the other zone: names resolve publicly for the minutes between (403 from private accounts); make sure the new zone is linked to the gateway's network first",
+      });
+    }
+  }
+  return changes;
+}
+
 /** The text section `plan --against` appends. */
 export function formatChanges(changes: readonly Change[], against: string): string {
   if (changes.length === 0) return `Changes against ${against}: none\n`;
@@ -267,8 +427,10 @@ export function formatChanges(changes: readonly Change[], against: string): stri
   const refused = changes.filter((c) => c.kind === "refused").length;
   const outages = changes.filter((c) => c.kind === "outage").length;
   const resources = changes.length - outages;
+  // Updates that interrupt traffic (issue #20: public access off before DNS resolves privately).
+  const interrupts = changes.filter((c) => c.effect.startsWith("INTERRUPTS")).length;
   return (
-    `Changes against ${against} (${resources}; ${replaces} replace${replaces === 1 ? "" : "s"}${refused > 0 ? `, ${refused} refused` : ""}${outages > 0 ? `; ${outages} route${outages === 1 ? "" : "s"} down during the up` : ""}):\n` +
+    `Changes against ${against} (${resources}; ${replaces} replace${replaces === 1 ? "" : "s"}${interrupts > 0 ? `, ${interrupts} interrupt${interrupts === 1 ? "" : "s"}` : ""}${refused > 0 ? `, ${refused} refused` : ""}${outages > 0 ? `; ${outages} route${outages === 1 ? "" : "s"} down during the up` : ""}):\n` +
     lines.join("\n") +
     "\n"
   );

@@ -13,6 +13,7 @@
  * used or not (reservations, when their price is known, are shown too).
  */
 import { isProvisioned } from "../config/schema";
+import networking from "../data/apim-networking.json";
 import prices from "../data/model-prices.json";
 import quotaData from "../data/quota-defaults.json";
 import type { RouteMember, Topology } from "./topology";
@@ -127,6 +128,48 @@ export interface RouteCost {
   readonly monthlyUsd: number | null;
 }
 
+/** Private networking's fixed monthly cost (issue #20): endpoints, created zones, a classic public IP. */
+export interface NetworkCost {
+  readonly privateEndpoints: number;
+  readonly privateEndpointsMonthlyUsd: number;
+  /** Zones the stack creates (existing hub zones are billed to their owner). */
+  readonly dnsZones: number;
+  readonly dnsZonesMonthlyUsd: number;
+  readonly publicIps: number;
+  readonly publicIpsMonthlyUsd: number;
+  readonly monthlyUsd: number;
+  /** What is not in the figure: per-GB processing and DNS queries depend on traffic. */
+  readonly note: string;
+  readonly pricesReadOn: string;
+}
+
+const NETWORK_PRICES = networking.prices;
+
+/** The network's fixed monthly list price, or null when the stack has no network. */
+export function networkCost(topology: Topology): NetworkCost | null {
+  const n = topology.network;
+  if (n === null) return null;
+  const endpoints = n.accountEndpoints.length + (n.gatewayEndpoint === null ? 0 : 1);
+  const zones =
+    [n.zones.openai, n.zones.apim].filter((z) => z !== null && z.existingId === null).length +
+    (n.internalGatewayZone === null ? 0 : 1);
+  const publicIps = n.publicIp !== null && n.publicIp.existingId === null ? 1 : 0;
+  const endpointUsd = cents(endpoints * NETWORK_PRICES.privateEndpointHourUsd * HOURS_PER_MONTH);
+  const zoneUsd = cents(zones * NETWORK_PRICES.privateDnsZoneMonthUsd);
+  const ipUsd = cents(publicIps * NETWORK_PRICES.publicIpHourUsd * HOURS_PER_MONTH);
+  return {
+    privateEndpoints: endpoints,
+    privateEndpointsMonthlyUsd: endpointUsd,
+    dnsZones: zones,
+    dnsZonesMonthlyUsd: zoneUsd,
+    publicIps,
+    publicIpsMonthlyUsd: ipUsd,
+    monthlyUsd: cents(endpointUsd + zoneUsd + ipUsd),
+    note: `plus ${NETWORK_PRICES.privateEndpointPerGbUsd} USD per GB through each endpoint (in and out) and DNS queries, which depend on traffic`,
+    pricesReadOn: NETWORK_PRICES.readOn,
+  };
+}
+
 export interface CostEstimate {
   readonly note: string;
   readonly currency: "USD";
@@ -146,7 +189,9 @@ export interface CostEstimate {
   readonly routes: readonly RouteCost[];
   /** Azure OpenAI total, or null when any member's price is unknown. */
   readonly modelsMonthlyUsd: number | null;
-  /** API Management plus Azure OpenAI, or null when any price is unknown. */
+  /** Private endpoints, zones and public IP (issue #20), or null without a network. */
+  readonly network: NetworkCost | null;
+  /** API Management plus Azure OpenAI plus the network, or null when any price is unknown. */
   readonly totalMonthlyUsd: number | null;
   readonly missing: readonly string[];
 }
@@ -277,6 +322,7 @@ export function estimateCost(
     });
   const g = topology.gateway;
   const apim = APIM[g.sku];
+  const net = networkCost(topology);
   const modelsMonthlyUsd = routes.every((r) => r.monthlyUsd !== null)
     ? cents(routes.reduce((s, r) => s + (r.monthlyUsd ?? 0), 0))
     : null;
@@ -298,7 +344,8 @@ export function estimateCost(
     },
     routes,
     modelsMonthlyUsd,
-    totalMonthlyUsd: modelsMonthlyUsd === null ? null : cents(modelsMonthlyUsd + g.monthlyUsd),
+    network: net,
+    totalMonthlyUsd: modelsMonthlyUsd === null ? null : cents(modelsMonthlyUsd + g.monthlyUsd + (net?.monthlyUsd ?? 0)),
     missing,
   };
 }
@@ -340,7 +387,15 @@ export function formatCost(c: CostEstimate): string[] {
       );
     }
   }
-  out.push(`  Azure OpenAI total: ${usd(c.modelsMonthlyUsd)}; with API Management: ${usd(c.totalMonthlyUsd)}`);
+  if (c.network) {
+    const n = c.network;
+    out.push(
+      `  Private network: ${usd(n.monthlyUsd)} (${n.privateEndpoints} private endpoint${n.privateEndpoints === 1 ? "" : "s"} ${usd(n.privateEndpointsMonthlyUsd)}, ${n.dnsZones} private DNS zone${n.dnsZones === 1 ? "" : "s"} created ${usd(n.dnsZonesMonthlyUsd)}${n.publicIps > 0 ? `, ${n.publicIps} public IP ${usd(n.publicIpsMonthlyUsd)}` : ""}; ${n.note}; prices read ${n.pricesReadOn}, infra/data/apim-networking.json)`,
+    );
+  }
+  out.push(
+    `  Azure OpenAI total: ${usd(c.modelsMonthlyUsd)}; with API Management${c.network ? " and the network" : ""}: ${usd(c.totalMonthlyUsd)}`,
+  );
   if (c.missing.length > 0) out.push(`  Not priced (${c.missing.length}): ${c.missing.join("; ")}`);
   return out;
 }

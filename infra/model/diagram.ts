@@ -6,7 +6,7 @@
  * without a browser plugin. Pure: built from the plan, returns text.
  */
 import { API_ID, API_PATH, poolId } from "./names";
-import { type Plan, type PlanMember, type PlanRoute, teamLimitText } from "./plan";
+import { type Plan, type PlanMember, type PlanNetwork, type PlanRoute, teamLimitText } from "./plan";
 import { xmlEscape } from "./xml";
 
 export const DIAGRAM_FORMATS = ["mermaid", "svg"] as const;
@@ -100,11 +100,46 @@ export function mermaidDiagram(plan: Plan): string {
       edges.push(`  r${i} ${isSpillover(r, m) ? "-.->" : "-->"}|${mermaidLabel([pickLabel(m)])}| ${id}`);
     });
   });
+  const accountIds = new Map<string, string>();
   [...accounts.values()].forEach((a, k) => {
+    accountIds.set(a.label, `a${k}`);
     out.push(`  subgraph a${k}[${mermaidLabel([`account ${a.label}`])}]`, ...a.nodes, "  end");
   });
   out.push(...edges);
+  if (plan.network) out.push(...mermaidNetwork(plan.network, accountIds));
   return out.join("\n") + "\n";
+}
+
+/** The private network (issue #20): the network with its subnets and endpoints, the zones, who reaches what. */
+function mermaidNetwork(net: PlanNetwork, accountIds: ReadonlyMap<string, string>): string[] {
+  const out = [`  subgraph vnet[${mermaidLabel([`virtual network ${net.virtualNetwork}`])}]`];
+  out.push(
+    `    gwsubnet[${mermaidLabel([`gateway subnet ${net.gatewaySubnet.subnet}`, `${net.mode} · delegation ${net.gatewaySubnet.delegation ?? "none"}`])}]`,
+  );
+  net.privateEndpoints.forEach((e, i) =>
+    out.push(`    pe${i}[${mermaidLabel([`private endpoint ${e.name}`, `group ${e.groupId}`])}]`),
+  );
+  out.push("  end");
+  net.dnsZones.forEach((z, i) =>
+    out.push(`  zone${i}[(${mermaidLabel([z.zone, z.linked ? "linked to the network" : "linked by its owner"])})]`),
+  );
+  out.push(`  internet((${mermaidLabel(["internet"])}))`);
+  out.push(`  gateway -.->|${mermaidLabel(["calls leave through"])}| gwsubnet`);
+  out.push(`  gwsubnet -->|${mermaidLabel(["resolves"])}| zone0`);
+  net.privateEndpoints.forEach((e, i) => {
+    const zone = net.dnsZones.findIndex((z) => z.zone === e.zone);
+    if (zone >= 0) out.push(`  pe${i} -.-|${mermaidLabel(["A record"])}| zone${zone}`);
+    const target = e.key === "gateway" ? "gateway" : accountIds.get(e.key);
+    if (target) out.push(`  pe${i} -->|${mermaidLabel([e.groupId])}| ${target}`);
+  });
+  for (const [key, id] of accountIds) {
+    out.push(
+      net.publicAccounts.includes(key)
+        ? `  internet -->|${mermaidLabel(["public access Enabled"])}| ${id}`
+        : `  internet -.-x|${mermaidLabel(["public access Disabled"])}| ${id}`,
+    );
+  }
+  return out;
 }
 
 const FONT = 12;
@@ -215,8 +250,13 @@ export function svgDiagram(plan: Plan): string {
   };
   const cl: Box = { ...clients, y: middle - boxHeight(clients.lines) / 2, h: boxHeight(clients.lines) };
   edges.unshift(svgEdge(cl, gw, null, false), ...routeBoxes.map((rb) => svgEdge(gw, rb, null, false)));
-  const width = memberX + memberW + 20;
-  const height = bottom + 20;
+  const netLines = plan.network ? networkLines(plan.network) : [];
+  const netBox: Box | undefined =
+    netLines.length > 0
+      ? { x: 20, y: bottom + GAP, w: boxWidth(netLines), h: boxHeight(netLines), lines: netLines, fill: "#eef6f0" }
+      : undefined;
+  const width = Math.max(memberX + memberW + 20, netBox ? netBox.x + netBox.w + 20 : 0);
+  const height = (netBox ? netBox.y + netBox.h : bottom) + 20;
   return (
     [
       `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="${FONT}">`,
@@ -225,10 +265,25 @@ export function svgDiagram(plan: Plan): string {
       `<rect width="100%" height="100%" fill="#fff"/>`,
       `<text x="20" y="${20 + FONT}" font-weight="bold">${xmlEscape(title)}</text>`,
       ...edges,
-      ...[cl, gw, ...boxes].map(svgBox),
+      ...[cl, gw, ...boxes, ...(netBox ? [netBox] : [])].map(svgBox),
       `</svg>`,
     ].join("\n") + "\n"
   );
+}
+
+/** The network box of the SVG: mode, network, subnets, endpoints, zones, who reaches what (issue #20). */
+export function networkLines(net: PlanNetwork): string[] {
+  return [
+    `private network · gateway mode ${net.mode} · approval ${net.approval}`,
+    `virtual network ${net.virtualNetwork}`,
+    `gateway subnet ${net.gatewaySubnet.subnet} (${net.gatewaySubnet.source}, delegation ${net.gatewaySubnet.delegation ?? "none"})`,
+    `endpoint subnet ${net.privateEndpointSubnet.subnet} (${net.privateEndpointSubnet.source})`,
+    ...net.privateEndpoints.map((e) => `private endpoint ${e.name} -> ${e.target} (${e.groupId})`),
+    ...net.dnsZones.map(
+      (z) => `zone ${z.zone} (${z.source === "created" ? "created" : "existing"}${z.linked ? ", linked" : ""})`,
+    ),
+    ...net.reach,
+  ];
 }
 
 export function diagram(plan: Plan, format: DiagramFormat): string {

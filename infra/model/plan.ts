@@ -4,7 +4,48 @@
  */
 import { type CostAssumptions, type CostEstimate, estimateCost, formatCost, usageTierWarnings } from "./cost";
 import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "./names";
+import type { NetworkModel, SubnetModel } from "./network";
 import type { QuotaPoolModel, RouteMember, Topology } from "./topology";
+
+export interface PlanSubnet {
+  /** `created` (the stack's) or `existing`. */
+  readonly source: "created" | "existing";
+  /** Address prefix of a created subnet, ARM id of an existing one. */
+  readonly subnet: string;
+  /** Delegation the subnet has (created) or must have (existing), or null. */
+  readonly delegation: string | null;
+  /** Names of the NSG rules it has (created) or needs (existing). */
+  readonly nsgRules: readonly string[];
+}
+
+export interface PlanPrivateEndpoint {
+  /** Account key, or "gateway". */
+  readonly key: string;
+  readonly name: string;
+  readonly target: string;
+  readonly groupId: string;
+  readonly zone: string;
+}
+
+/** The private network (issue #20): what exists and who can reach what. */
+export interface PlanNetwork {
+  readonly mode: string;
+  readonly modeDescription: string;
+  readonly location: string;
+  /** The created network's name and address space, or the existing network's id. */
+  readonly virtualNetwork: string;
+  readonly gatewaySubnet: PlanSubnet;
+  readonly privateEndpointSubnet: PlanSubnet;
+  /** Subscription alias the endpoints are created in. */
+  readonly endpointSubscription: string;
+  readonly approval: string;
+  readonly privateEndpoints: readonly PlanPrivateEndpoint[];
+  readonly dnsZones: readonly { readonly zone: string; readonly source: string; readonly linked: boolean }[];
+  /** Accounts that still answer from the internet (publicNetworkAccess Enabled). */
+  readonly publicAccounts: readonly string[];
+  /** One line per path: who reaches what, and how. */
+  readonly reach: readonly string[];
+}
 
 export interface PlanMember {
   /** APIM backend id of this member (one per account and deployment). */
@@ -113,6 +154,8 @@ export interface Plan {
   /** Every consumer with the token limits its key gets (issue #17). */
   readonly teams: readonly PlanTeam[];
   readonly warnings: readonly string[];
+  /** The private network, or null: every account public (issue #20). */
+  readonly network: PlanNetwork | null;
   /** Monthly cost estimate (issue #13), present when createPlan is given cost assumptions. */
   readonly cost?: CostEstimate;
 }
@@ -207,6 +250,59 @@ export function teamLimitText(t: PlanTeam): string {
   return parts.length === 0 ? "no limit" : parts.join(" · ");
 }
 
+function planSubnet(s: SubnetModel): PlanSubnet {
+  return {
+    source: s.existing ? "existing" : "created",
+    subnet: s.existing ? s.id : s.addressPrefix,
+    delegation: s.delegation,
+    nsgRules: s.nsgRules.map((r) => r.name),
+  };
+}
+
+/** Who reaches what (issue #20), from the network and the accounts' public access. */
+export function reachLines(network: NetworkModel, topology: Topology): string[] {
+  const g = topology.gateway;
+  const publicAccounts = topology.accounts.filter((a) => a.publicNetworkAccess === "Enabled").map((a) => a.key);
+  const net = network.createdNetwork?.name ?? network.existingNetworkId ?? "the network";
+  return [
+    `clients -> gateway ${g.serviceName}: from ${network.gatewayReachableFrom.join(" and from ")}${network.internalGatewayZone === null ? "" : ` (${network.internalGatewayZone} resolves to its private address in zone ${network.internalGatewayZone})`}`,
+    `gateway -> accounts: out through its subnet (${network.mode}) to the accounts' private endpoints; names resolve in ${network.zones.openai.zone}${network.zones.openai.link ? ` linked to ${net}` : " (linked by its owner)"}`,
+    publicAccounts.length === 0
+      ? `internet -> accounts: refused (public network access Disabled, network rules deny, local auth off on all ${topology.accounts.length})`
+      : `internet -> accounts: still open on ${publicAccounts.join(", ")} (publicNetworkAccess Enabled); refused on the others`,
+  ];
+}
+
+function planNetwork(network: NetworkModel, topology: Topology): PlanNetwork {
+  const zones = [
+    ...[network.zones.openai, network.zones.apim].flatMap((z) =>
+      z === null ? [] : [{ zone: z.zone, source: z.existingId ?? "created", linked: z.link }],
+    ),
+    // Internal mode: the gateway's own host, pointing at its private address.
+    ...(network.internalGatewayZone === null
+      ? []
+      : [{ zone: network.internalGatewayZone, source: "created", linked: true }]),
+  ];
+  return {
+    mode: network.mode,
+    modeDescription: network.modeDescription,
+    location: network.location,
+    virtualNetwork: network.createdNetwork
+      ? `${network.createdNetwork.name} (${network.createdNetwork.addressSpace}, created)`
+      : (network.existingNetworkId ?? ""),
+    gatewaySubnet: planSubnet(network.gatewaySubnet),
+    privateEndpointSubnet: planSubnet(network.privateEndpointSubnet),
+    endpointSubscription: network.endpointSubscription.alias,
+    approval: network.approval,
+    privateEndpoints: [...network.accountEndpoints, ...(network.gatewayEndpoint ? [network.gatewayEndpoint] : [])].map(
+      (e) => ({ key: e.key, name: e.name, target: e.target, groupId: e.groupId, zone: e.zone }),
+    ),
+    dnsZones: zones,
+    publicAccounts: topology.accounts.filter((a) => a.publicNetworkAccess === "Enabled").map((a) => a.key),
+    reach: reachLines(network, topology),
+  };
+}
+
 export function createPlan(topology: Topology, costAssumptions?: CostAssumptions): Plan {
   const g = topology.gateway;
   const cost = costAssumptions ? estimateCost(topology, costAssumptions) : undefined;
@@ -262,6 +358,7 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
     teams: planTeams(topology),
+    network: topology.network ? planNetwork(topology.network, topology) : null,
     warnings: cost ? [...topology.warnings, ...usageTierWarnings(cost)] : topology.warnings,
     ...(cost ? { cost } : {}),
   };
@@ -453,9 +550,31 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     }
     out.push(...table(teamRows));
   }
+  if (plan.network) out.push("", ...formatNetwork(plan.network));
   if (plan.cost) out.push("", ...formatCost(plan.cost));
   if (plan.warnings.length > 0) {
     out.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));
   }
   return out.join("\n") + "\n";
+}
+
+/** The `Network` section of the text plan (issue #20). */
+export function formatNetwork(net: PlanNetwork): string[] {
+  const subnet = (label: string, s: PlanSubnet) =>
+    `  ${label}: ${s.subnet} (${s.source}; delegation ${s.delegation ?? "none"}${s.nsgRules.length > 0 ? `; NSG rules ${s.nsgRules.join(", ")}` : ""})${s.source === "existing" && (s.delegation !== null || s.nsgRules.length > 0) ? " - must already be so" : ""}`;
+  const rows = [["private endpoint", "to", "group", "zone"]];
+  for (const e of net.privateEndpoints) rows.push([e.name, e.target, e.groupId, e.zone]);
+  return [
+    `Network: gateway mode ${net.mode} (${net.modeDescription}), endpoints in ${net.location} (subscription ${net.endpointSubscription}), approval ${net.approval}`,
+    `  virtual network ${net.virtualNetwork}`,
+    subnet("gateway subnet", net.gatewaySubnet),
+    subnet("endpoint subnet", net.privateEndpointSubnet),
+    ...table(rows),
+    ...net.dnsZones.map(
+      (z) =>
+        `  zone ${z.zone}: ${z.source === "created" ? "created" : `existing ${z.source}`}, ${z.linked ? "linked to the gateway's network" : "not linked by this stack"}; one zone group per endpoint`,
+    ),
+    "  Who reaches what:",
+    ...net.reach.map((r) => `    ${r}`),
+  ];
 }

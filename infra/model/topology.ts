@@ -28,6 +28,7 @@ import { type Catalog, type CapacityUnit, type TokenPriceOverride, buildCatalog 
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
 import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
+import { type NetworkModel, buildNetwork, networkWarnings } from "./network";
 
 export interface SubscriptionModel {
   readonly alias: string;
@@ -189,6 +190,8 @@ export interface Topology {
   readonly clientAuth: ClientAuthConfig;
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
+  /** Private networking (issue #20), or null: every account public, the gateway outside any network. */
+  readonly network: NetworkModel | null;
   readonly warnings: readonly string[];
   /** The Azure cloud of the subscriptions (issue #19): the ARM endpoint `quota` reads through. */
   readonly cloud: Cloud;
@@ -318,7 +321,8 @@ export function buildTopology(config: ValidConfig): Topology {
       subscription: sub(b.subscription),
       location: b.location,
       resourceGroup: group,
-      publicNetworkAccess: b.publicNetworkAccess,
+      // With a network the accounts answer only through their private endpoints unless told otherwise (issue #20).
+      publicNetworkAccess: b.publicNetworkAccess ?? (config.network ? "Disabled" : "Enabled"),
       tags: { ...config.tags, ...b.tags },
       deployments: b.deployments.map((d, j) => {
         const { metering, capacityTpm, rpm } = meterDeployment(catalog, d);
@@ -368,6 +372,28 @@ export function buildTopology(config: ValidConfig): Topology {
   const gatewaySub = sub(config.gateway.subscription);
   const totalTpm = routes.reduce((sum, r) => sum + r.usableTpm, 0);
   const serviceName = apimServiceName(config.gateway.name, gatewaySub.id, config.gateway.sku);
+  const gatewayGroup = resourceGroup(config.gateway.resourceGroup, `${config.gateway.name}-gateway-rg`);
+  const network = buildNetwork(
+    config,
+    {
+      name: config.gateway.name,
+      serviceName,
+      sku: config.gateway.sku,
+      location: config.gateway.location,
+      subscription: gatewaySub,
+      resourceGroup: gatewayGroup.name,
+    },
+    accounts,
+    (id) => [...subs.values()].find((s) => s.id === id),
+  );
+  if (network) {
+    warnings.push(
+      ...networkWarnings(
+        network,
+        accounts.filter((a) => a.publicNetworkAccess === "Enabled").map((a) => a.key),
+      ),
+    );
+  }
   return {
     gateway: {
       name: config.gateway.name,
@@ -380,7 +406,7 @@ export function buildTopology(config: ValidConfig): Topology {
       tier,
       publisherEmail: config.gateway.publisherEmail,
       publisherName: config.gateway.publisherName,
-      resourceGroup: resourceGroup(config.gateway.resourceGroup, `${config.gateway.name}-gateway-rg`),
+      resourceGroup: gatewayGroup,
       monthlyUsd: monthlyPrice(tier, config.gateway.capacity),
     },
     routingMode: config.routing.mode,
@@ -395,6 +421,7 @@ export function buildTopology(config: ValidConfig): Topology {
     monitoring: config.monitoring,
     clientAuth: config.clientAuth,
     totalTpm,
+    network,
     warnings: [...warnings, ...tokenLimitWarnings(config, totalTpm)],
     cloud: config.cloud,
     modelCatalog: config.modelCatalog,
