@@ -32,6 +32,7 @@ import { stringify } from "yaml";
 import { loadTopology } from "../../infra/cli/common";
 import { readStackConfig, stackFile, stackNames } from "../../infra/config/load";
 import type { RoutingMode } from "../../infra/config/schema";
+import { OPERATOR_SUBSCRIPTION_ID } from "../../infra/model/names";
 import type { Topology } from "../../infra/model/topology";
 import { renderPolicies, type RenderedPolicy } from "../../infra/policies/render";
 
@@ -322,9 +323,14 @@ export function gatewayFor(stack: string, mode: RoutingMode, overrides?: ConfigO
 
 /** The key of the gateway's first consumer subscription (`key-<sid>`, as gateway-from-preview makes them). */
 export function consumerKey(gateway: GatewayJson): string {
-  const first = gateway.subscriptions[0];
+  const first = gateway.subscriptions.find((s) => s.id !== OPERATOR_SUBSCRIPTION_ID);
   if (!first) throw new Error("the gateway has no consumer subscription (aoai-gateway:consumers is empty)");
   return first.key;
+}
+
+/** The operator subscription's key (issue #21) as gateway-from-preview makes keys: `key-<sid>`. */
+export function operatorKey(): string {
+  return `key-${OPERATOR_SUBSCRIPTION_ID}`;
 }
 
 // ---------------------------------------------------------------- upstreams
