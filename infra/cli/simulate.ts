@@ -12,7 +12,7 @@ import { renderChart } from "../sim/chart";
 import { CompareSpecError, applySetting, parseCompare, parseValue } from "../sim/compare";
 import { PROFILES, type Profile } from "../sim/load";
 import { type ComparedRun, formatComparison, formatSimulation } from "../sim/report";
-import { type LoadSpec, type SimulationResult, routeRates, simulate } from "../sim/simulate";
+import { type LoadSpec, SDK_DEFAULT_RETRIES, type SimulationResult, routeRates, simulate } from "../sim/simulate";
 import type { RegisterCommand } from "./commands";
 import { type SourceOptions, UsageError, addSourceOptions, examples, loadTopology, sourceFile } from "./common";
 
@@ -26,6 +26,8 @@ interface SimulateOptions extends SourceOptions {
   seed: string;
   chart?: string;
   compare?: string;
+  maxWait?: string;
+  clientRetries?: string;
 }
 
 /** `90s`, `10m`, `1h` or plain seconds. */
@@ -44,6 +46,14 @@ function positive(flag: string, text: string, integer: boolean): number {
   const v = Number(text);
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
     throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is a positive ${integer ? "integer" : "number"}`);
+  }
+  return v;
+}
+
+function nonNegative(flag: string, text: string, max: number): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is an integer from 0 to ${max}`);
   }
   return v;
 }
@@ -77,6 +87,7 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
           "npx aoai-gateway simulate --stack prod --load 0.9 --duration 10m",
           "npx aoai-gateway simulate --stack prod --load 1.2 --chart /tmp/prod.svg",
           "npx aoai-gateway simulate --stack prod --compare routing.mode=pool,policy",
+          "npx aoai-gateway simulate --stack dev --load 1.0 --client-retries 2 --compare routing.maxWaitSeconds=0,10",
         ),
       ),
   )
@@ -92,6 +103,12 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
     .option("--seed <n>", "random seed (same seed, same result)", "1")
     .option("--chart <file>", "write the time series as an SVG chart")
     .option("--compare <key=v1,v2>", "run the same load once per value of one config setting, side by side")
+    .option("--max-wait <seconds>", "bounded wait in seconds (default: the stack's routing.maxWaitSeconds; 0: off)")
+    .option(
+      "--client-retries <n>",
+      `retries each client makes after a 429 or 503, sleeping Retry-After as the OpenAI SDKs do (their default: ${SDK_DEFAULT_RETRIES})`,
+      "0",
+    )
     .action((opts: SimulateOptions) => {
       const file = sourceFile(opts);
       const base = loadTopology(file);
@@ -103,6 +120,8 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
         durationSeconds: parseDuration(opts.duration),
         profile: opts.profile,
         seed: positive("--seed", opts.seed, true),
+        ...(opts.maxWait !== undefined ? { maxWaitSeconds: nonNegative("--max-wait", opts.maxWait, 30) } : {}),
+        clientRetries: nonNegative("--client-retries", opts.clientRetries ?? "0", 10),
       };
       const title = (r: SimulationResult, extra = "") =>
         `${r.gateway}: ${r.routingMode} mode, ${r.profile} ${describeLoad(load)}${extra}`;
