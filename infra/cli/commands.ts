@@ -5,9 +5,11 @@
 import type { Command } from "commander";
 import type { Io } from "./common";
 import { registerDiagram } from "./diagram";
+import { registerLoad } from "./load";
 import { registerPreview } from "./preview";
 import { registerRender } from "./render";
 import { registerSimulate } from "./simulate";
+import { registerSmoke } from "./smoke";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
@@ -16,4 +18,6 @@ export const registeredCommands: RegisterCommand[] = [
   registerRender,
   registerDiagram,
   registerSimulate,
+  registerSmoke,
+  registerLoad,
 ];
