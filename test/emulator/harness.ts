@@ -27,7 +27,7 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { basename, delimiter, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadTopology } from "../../infra/cli/common";
 import { readStackConfig, stackFile, stackNames } from "../../infra/config/load";
@@ -120,11 +120,16 @@ function variantKey(v: Variant): string {
   return `${v.stack}|${v.mode}|${JSON.stringify(v.overrides ?? {})}`;
 }
 
+/** The stack name of a stack in stacks/ or of a fixture file `Pulumi.<name>.yaml`. */
+function stackName(stack: string): string {
+  return stack.endsWith(".yaml") ? basename(stack, ".yaml").replace(/^Pulumi\./, "") : stack;
+}
+
 /** A short folder-safe name for a variant. */
 function variantSlug(v: Variant): string {
   let h = 0;
   for (const c of JSON.stringify(v.overrides ?? {})) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `${v.stack}-${v.mode}-${h.toString(16)}`;
+  return `${stackName(v.stack)}-${v.mode}-${h.toString(16)}`;
 }
 
 /**
@@ -133,14 +138,16 @@ function variantSlug(v: Variant): string {
  * `<scratch>/<variant>/Pulumi.<stack>.yaml` (so the preview's stack name stays the stack's).
  */
 export function variantFile(v: Variant): string {
-  const config = structuredClone(readStackConfig(stackFile(v.stack, REPO_ROOT)));
+  // `stack` is a name in stacks/, or the path of a test-owned fixture `.../Pulumi.<name>.yaml` (issue #21).
+  const source = v.stack.endsWith(".yaml") ? v.stack : stackFile(v.stack, REPO_ROOT);
+  const config = structuredClone(readStackConfig(source));
   for (const [key, value] of Object.entries(v.overrides ?? {})) config[`aoai-gateway:${key}`] = value;
   const routing = config["aoai-gateway:routing"];
   config["aoai-gateway:routing"] = {
     ...(routing !== null && typeof routing === "object" ? routing : {}),
     mode: v.mode,
   };
-  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${v.stack}.yaml`);
+  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${stackName(v.stack)}.yaml`);
   writeFileSync(file, stringify({ config }));
   return file;
 }
