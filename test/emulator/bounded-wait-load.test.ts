@@ -15,9 +15,7 @@ import { type SimulationOptions, forEachOfferedRequest, simulate } from "../../i
 import {
   API_VERSION,
   EMULATOR_TEST_TIMEOUT_MS,
-  LIMITER_WINDOW_SECONDS,
   ROUTING_MODES,
-  type EmulatorOutput,
   type ScenarioRequest,
   consumerKey,
   emulatorSkipReason,
@@ -25,26 +23,11 @@ import {
   renderFor,
   runScenario,
   upstreamsFor,
+  windowRegressions,
 } from "./harness";
 
 const STACK = "dev";
 const OPTIONS = { tokensPerRequest: 1000, durationSeconds: 600, seed: 3, load: { load: 0.9 } } as const;
-
-/** Upstream calls that reached a deployment in an earlier rate window than a previous call to it. */
-export function windowRegressions(output: EmulatorOutput): number {
-  const latest = new Map<string, number>();
-  let regressions = 0;
-  for (const r of output.requests) {
-    for (const a of r.attempts) {
-      if (a.status === undefined) continue;
-      const key = `${a.account ?? a.url ?? ""}|${a.deployment ?? ""}`;
-      const w = Math.floor(a.t / LIMITER_WINDOW_SECONDS);
-      if (w < (latest.get(key) ?? w)) regressions++;
-      latest.set(key, Math.max(w, latest.get(key) ?? w));
-    }
-  }
-  return regressions;
-}
 
 describe.skipIf(emulatorSkipReason() !== null)(
   "bounded wait under bursty load (dev stack)",

@@ -504,6 +504,22 @@ export interface EmulatorOutput {
   };
 }
 
+/** Upstream calls that reached a deployment in an earlier rate window than a previous call to it. */
+export function windowRegressions(output: EmulatorOutput): number {
+  const latest = new Map<string, number>();
+  let regressions = 0;
+  for (const r of output.requests) {
+    for (const a of r.attempts) {
+      if (a.status === undefined) continue;
+      const key = `${a.account ?? a.url ?? ""}|${a.deployment ?? ""}`;
+      const w = Math.floor(a.t / LIMITER_WINDOW_SECONDS);
+      if (w < (latest.get(key) ?? w)) regressions++;
+      latest.set(key, Math.max(w, latest.get(key) ?? w));
+    }
+  }
+  return regressions;
+}
+
 export interface RunOptions {
   readonly unavailableMode?: UnavailableMode;
   /** Gateway units (each with its own breakers and load-balancing state). Default 1. */
