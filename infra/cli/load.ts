@@ -98,7 +98,7 @@ export const registerLoad: RegisterCommand = (program, io, setCode) => {
       .addHelpText(
         "after",
         examples(
-          `AOAI_GATEWAY_KEY=KEY npx aoai-gateway load --stack dev --url https://NAME.azure-api.net --load 0.9 --duration 30s`,
+          "npx aoai-gateway load --stack dev --url https://NAME.azure-api.net --load 0.9 --duration 30s   # key from $AOAI_GATEWAY_KEY",
           "npx aoai-gateway load --stack dev --url https://NAME.azure-api.net --key KEY --rpm 120 --arrivals even --json",
         ),
       ),

@@ -54,7 +54,8 @@ export const registerSmoke: RegisterCommand = (program, io, setCode) => {
       .addHelpText(
         "after",
         examples(
-          `AOAI_GATEWAY_KEY="$(pulumi stack output operatorKey --show-secrets)" npx aoai-gateway smoke --stack dev --url "$(pulumi stack output gatewayUrl)"`,
+          `npx aoai-gateway smoke --stack dev --url https://NAME.azure-api.net   # key from $${KEY_ENV}`,
+          `${KEY_ENV}="$(pulumi stack output operatorKey --show-secrets)" npx aoai-gateway smoke --stack dev --url "$(pulumi stack output gatewayUrl)"`,
           "npx aoai-gateway smoke --stack prod --url https://contoso-ai-554e8197.azure-api.net --key KEY --json",
         ),
       ),
