@@ -89,14 +89,16 @@ describe("smoke advice", () => {
 function answering(...statuses: (number | Error)[]): { fetch: typeof fetch; calls: number } {
   const state = {
     calls: 0,
-    fetch: (async () => {
+    fetch: (() => {
       const s = statuses[Math.min(state.calls, statuses.length - 1)];
       state.calls++;
-      if (s instanceof Error) throw s;
-      return new Response(JSON.stringify({ error: { code: String(s), message: "m" } }), {
-        status: s,
-        headers: { "retry-after": "2" },
-      });
+      if (s instanceof Error) return Promise.reject(s);
+      return Promise.resolve(
+        new Response(JSON.stringify({ error: { code: String(s), message: "m" } }), {
+          status: s,
+          headers: { "retry-after": "2" },
+        }),
+      );
     }) as typeof fetch,
   };
   return state;
@@ -110,14 +112,19 @@ describe("smoke retries and timeouts", () => {
       url: "http://gw",
       key: "k",
       fetch: f.fetch,
-      sleep: async (ms) => void pauses.push(ms),
+      sleep: (ms) => Promise.resolve(void pauses.push(ms)),
     });
     expect([r.ok, r.status, r.attempts, f.calls, pauses]).toEqual([false, 429, 2, 2, [2000]]);
   });
 
   it("does not retry a 401", async () => {
     const f = answering(401);
-    const r = await runSmokeCall(member, { url: "http://gw", key: "k", fetch: f.fetch, sleep: async () => undefined });
+    const r = await runSmokeCall(member, {
+      url: "http://gw",
+      key: "k",
+      fetch: f.fetch,
+      sleep: () => Promise.resolve(),
+    });
     expect([r.ok, r.status, r.attempts]).toEqual([false, 401, 1]);
   });
 
@@ -129,7 +136,7 @@ describe("smoke retries and timeouts", () => {
       key: "k",
       timeoutSeconds: 7,
       fetch: f.fetch,
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
     });
     expect([r.status, r.detail, r.attempts]).toEqual([null, "timed out after 7 s", 2]);
   });
