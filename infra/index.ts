@@ -135,6 +135,8 @@ export const accounts = [...fleet.accounts.entries()].map(([key, account]) => ({
 }));
 /** Primary subscription key per consumer team (secret). */
 export const consumerKeys = api.consumerKeys;
+/** Primary key of the operator subscription (secret): `aoai-gateway smoke --key` after `up` (issue #21). */
+export const operatorKey = api.operatorKey;
 /** Usable tokens per minute over every route. */
 export const totalTpm = topology.totalTpm;
 export const routingMode = topology.routingMode;

@@ -368,7 +368,9 @@ describe("client API", () => {
       productId: "aoai-gateway",
       apiId: "azure-openai",
     });
-    expect(ofType(prod, T.subscription).map((s) => [s.inputs.sid, s.inputs.scope, s.inputs.state])).toEqual([
+    // The operator subscription (issue #21) is scoped to the API: test/operator.test.ts.
+    const teams = ofType(prod, T.subscription).filter((s) => s.inputs.sid !== "aoai-gateway-operator");
+    expect(teams.map((s) => [s.inputs.sid, s.inputs.scope, s.inputs.state])).toEqual([
       ["chat-app", "/products/aoai-gateway", "active"],
       ["search-indexer", "/products/aoai-gateway", "active"],
     ]);
@@ -376,6 +378,7 @@ describe("client API", () => {
 
   it("keeps subscription keys secret in state", () => {
     expect(ofType(prod, T.subscription).map((s) => s.options.additionalSecretOutputs)).toEqual([
+      ["primaryKey", "secondaryKey"],
       ["primaryKey", "secondaryKey"],
       ["primaryKey", "secondaryKey"],
     ]);

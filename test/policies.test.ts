@@ -136,6 +136,13 @@ function withAncestors(node: Node, trail: Node[] = []): { node: Node; ancestors:
   ]);
 }
 
+/** The selection loop's retry (policies/partials/attempts.hbs): the one that goes on while aoai-again holds. */
+function selectionRetry(root: Node): Node {
+  const found = all(root, "retry").find((r) => r.attrs.condition === '@((bool)context.Variables["aoai-again"])');
+  if (!found) throw new Error("no selection retry");
+  return found;
+}
+
 function section(xml: string, name: "inbound" | "backend" | "outbound" | "on-error"): Node {
   return child(parse(xml), name);
 }
@@ -433,13 +440,16 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, f
     expect([...urls].filter((u) => !allowed.includes(u))).toEqual([]);
   });
 
-  it("has exactly one retry, in the backend section", () => {
+  it("has the selection retry in the backend section, inside the bounded wait's polling retry (issue #21)", () => {
     const retries = withAncestors(root).filter((e) => e.node.name === "retry");
-    expect(retries.map((r) => r.ancestors.map((a) => a.name))).toEqual([["policies", "backend"]]);
+    expect(retries.map((r) => r.ancestors.map((a) => a.name))).toEqual([
+      ["policies", "backend"],
+      ["policies", "backend", "retry", "choose", "when"],
+    ]);
   });
 
   it("retries at once (interval 0, first retry fast), as often as the largest route needs to reach every member", () => {
-    const retry = all(root, "retry")[0];
+    const retry = selectionRetry(root);
     expect([retry.attrs.count, retry.attrs.interval, retry.attrs["first-fast-retry"]]).toEqual([
       String(Math.max(1, largest - 1)),
       "0",
@@ -656,7 +666,7 @@ describe("policy mode", () => {
 describe("both modes", () => {
   const xml = apiXml(stackTopology("prod", "pool"));
   const root = parse(xml);
-  const retry = all(root, "retry")[0];
+  const retry = selectionRetry(root);
 
   it("retries while the last attempt failed and a candidate remains", () => {
     expect(retry.attrs.condition).toBe('@((bool)context.Variables["aoai-again"])');

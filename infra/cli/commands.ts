@@ -5,10 +5,12 @@
 import type { Command } from "commander";
 import type { Io } from "./common";
 import { registerDiagram } from "./diagram";
+import { registerLoad } from "./load";
 import { registerPreview } from "./preview";
 import { registerQuota } from "./quota";
 import { registerRender } from "./render";
 import { registerSimulate } from "./simulate";
+import { registerSmoke } from "./smoke";
 
 export type RegisterCommand = (program: Command, io: Io, setCode: (code: number) => void) => void;
 
@@ -18,4 +20,6 @@ export const registeredCommands: RegisterCommand[] = [
   registerDiagram,
   registerSimulate,
   registerQuota,
+  registerSmoke,
+  registerLoad,
 ];

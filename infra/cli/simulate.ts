@@ -13,7 +13,14 @@ import { renderChart } from "../sim/chart";
 import { CompareSpecError, applySetting, parseCompare, parseValue } from "../sim/compare";
 import { PROFILES, type Profile } from "../sim/load";
 import { type ComparedRun, formatComparison, formatSimulation } from "../sim/report";
-import { type LoadSpec, type SimulationResult, type TeamShare, routeRates, simulate } from "../sim/simulate";
+import {
+  type LoadSpec,
+  SDK_DEFAULT_RETRIES,
+  type SimulationResult,
+  type TeamShare,
+  routeRates,
+  simulate,
+} from "../sim/simulate";
 import type { RegisterCommand } from "./commands";
 import { type SourceOptions, UsageError, addSourceOptions, examples, loadTopology, sourceFile } from "./common";
 
@@ -28,6 +35,8 @@ interface SimulateOptions extends SourceOptions {
   chart?: string;
   compare?: string;
   teamShare: string[];
+  maxWait?: string;
+  clientRetries?: string;
 }
 
 /**
@@ -90,6 +99,14 @@ function positive(flag: string, text: string, integer: boolean): number {
   return v;
 }
 
+function nonNegative(flag: string, text: string, max: number): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is an integer from 0 to ${max}`);
+  }
+  return v;
+}
+
 function loadSpec(opts: SimulateOptions): LoadSpec {
   if (opts.rpm !== undefined) return { rpm: positive("--rpm", opts.rpm, false) };
   const load = positive("--load", opts.load ?? "0.9", false);
@@ -124,6 +141,7 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
           "npx aoai-gateway simulate --stack prod --load 1.2 --chart /tmp/prod.svg",
           "npx aoai-gateway simulate --stack prod --compare routing.mode=pool,policy",
           "npx aoai-gateway simulate --stack prod --load 1.2 --team-share chat-app=0.3 --team-share search-indexer=0.2",
+          "npx aoai-gateway simulate --stack dev --load 1.0 --client-retries 2 --compare routing.maxWaitSeconds=0,10",
         ),
       ),
   )
@@ -146,6 +164,12 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option("--max-wait <seconds>", "bounded wait in seconds (default: the stack's routing.maxWaitSeconds; 0: off)")
+    .option(
+      "--client-retries <n>",
+      `retries each client makes after a 429 or 503, sleeping Retry-After as the OpenAI SDKs do (their default: ${SDK_DEFAULT_RETRIES})`,
+      "0",
+    )
     .action((opts: SimulateOptions) => {
       const file = sourceFile(opts);
       const base = loadTopology(file);
@@ -161,6 +185,8 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
           opts.teamShare,
           base.consumers.map((c) => c.name),
         ),
+        ...(opts.maxWait !== undefined ? { maxWaitSeconds: nonNegative("--max-wait", opts.maxWait, 30) } : {}),
+        clientRetries: nonNegative("--client-retries", opts.clientRetries ?? "0", 10),
       };
       const title = (r: SimulationResult, extra = "") =>
         `${r.gateway}: ${r.routingMode} mode, ${r.profile} ${describeLoad(load)}${extra}`;

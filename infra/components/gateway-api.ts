@@ -20,10 +20,21 @@
  * - A policy naming a backend id is rejected until that backend exists, so the
  *   API policy depends on every backend and pool.
  * - Subscription keys are secret outputs and never appear in plain state.
+ * - The operator subscription (issue #21) is scoped to the API, never to the team product, so it never
+ *   shows up among the teams' subscriptions, and only its key may pin a call to one member
+ *   (`x-aoai-gateway-member`, what `aoai-gateway smoke` uses to reach every member after `up`).
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID, templateParameters } from "../model/names";
+import {
+  API_ID,
+  API_OPERATIONS,
+  API_PATH,
+  OPERATOR_DISPLAY_NAME,
+  OPERATOR_SUBSCRIPTION_ID,
+  PRODUCT_ID,
+  templateParameters,
+} from "../model/names";
 import type { Topology } from "../model/topology";
 import type { RenderedPolicy } from "../policies/render";
 
@@ -46,6 +57,8 @@ export class GatewayApi extends pulumi.ComponentResource {
   public readonly productName: pulumi.Output<string>;
   /** Primary subscription key per consumer name (secret). */
   public readonly consumerKeys: pulumi.Output<Record<string, string>>;
+  /** Primary key of the operator subscription (secret; `aoai-gateway smoke --key`). */
+  public readonly operatorKey: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:gateway:GatewayApi", name, {}, opts);
@@ -147,7 +160,25 @@ export class GatewayApi extends pulumi.ComponentResource {
       return secrets.apply((s) => [consumer.name, s.primaryKey ?? ""] as const);
     });
 
+    // Operator access (issue #21, decision 2): sid aoai-gateway-operator, scoped to the API only.
+    const operator = new azure.apimanagement.Subscription(
+      `${name}-operator`,
+      {
+        ...service,
+        sid: OPERATOR_SUBSCRIPTION_ID,
+        displayName: OPERATOR_DISPLAY_NAME,
+        scope: pulumi.interpolate`/apis/${api.name}`,
+        state: azure.apimanagement.SubscriptionState.Active,
+      },
+      { ...child, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
+    );
+    const operatorSecrets = azure.apimanagement.listSubscriptionSecretsOutput(
+      { ...service, sid: operator.name },
+      { parent: this, provider },
+    );
+
     this.apiName = api.name;
+    this.operatorKey = pulumi.secret(operatorSecrets.apply((s) => s.primaryKey ?? ""));
     this.productName = product.name;
     this.consumerKeys = pulumi.secret(pulumi.all(keys).apply((pairs) => Object.fromEntries(pairs)));
     this.registerOutputs({ apiName: this.apiName, productName: this.productName, consumerKeys: this.consumerKeys });

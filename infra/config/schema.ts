@@ -316,9 +316,20 @@ export const CatalogEntrySchema = strictObject({
   usdPerRequest: z.number().nonnegative().optional(),
 });
 
+/** Default of `routing.maxWaitSeconds` (issue #21): one 10-second rate-limit window; measured in docs/simulate.md. */
+export const DEFAULT_MAX_WAIT_SECONDS = 10;
+/** Largest `routing.maxWaitSeconds`: the wait polls once a second inside APIM's retry, whose count is at most 50. */
+export const MAX_WAIT_SECONDS_LIMIT = 30;
+
 export const RoutingSchema = strictObject({
   /** pool: APIM backend pools with circuit breakers; policy: selection in policy expressions. */
   mode: z.enum(ROUTING_MODES).optional(),
+  /**
+   * Bounded wait (issue #21): when every member of a route is throttled and the soonest is back within this many
+   * seconds of the request's arrival, the gateway holds the request and retries then instead of answering 429.
+   * 0 turns the wait off. Default 10.
+   */
+  maxWaitSeconds: z.number().int().min(0).max(MAX_WAIT_SECONDS_LIMIT).optional(),
 });
 
 const isoDuration = z.string().regex(/^PT(?=\d)(\d+H)?(\d+M)?(\d+S)?$/, {

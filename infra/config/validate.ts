@@ -10,8 +10,10 @@ import type { z } from "zod";
 import { buildCatalog, catalogProblem } from "./catalog";
 import { capacityProblems } from "./plausibility";
 import { SECRET_CAPABLE_KEYS, credentialIn } from "./secrets";
+import { OPERATOR_SUBSCRIPTION_ID } from "../model/names";
 import {
   APIM_SKUS,
+  DEFAULT_MAX_WAIT_SECONDS,
   BackendSchema,
   CONFIG_NAMESPACE,
   CatalogEntrySchema,
@@ -50,7 +52,7 @@ import { didYouMean } from "./suggest";
 /** A validated config with every default resolved. */
 export interface ValidConfig extends ParsedConfig {
   readonly gateway: ParsedConfig["gateway"] & { readonly capacity: number };
-  readonly routing: { readonly mode: RoutingMode };
+  readonly routing: { readonly mode: RoutingMode; readonly maxWaitSeconds: number };
   /** With the tier's default gateway mode resolved (issue #20). */
   readonly network?: NonNullable<ParsedConfig["network"]> & { readonly gatewayMode: GatewayNetworkMode };
 }
@@ -274,7 +276,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   return {
     ...rest,
     gateway: { ...config.gateway, capacity: config.gateway.capacity ?? tier.minUnits },
-    routing: { mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy") },
+    routing: {
+      mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy"),
+      maxWaitSeconds: config.routing.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
+    },
     // networkProblems refused a tier without a mode, so gatewayMode is set whenever network is.
     ...(network && gatewayMode ? { network: { ...network, gatewayMode } } : {}),
   };
@@ -539,6 +544,14 @@ function crossFieldProblems(raw: unknown): Problem[] {
   asArray(root.consumers).forEach((c, i) => {
     const consumer = asRecord(c);
     const name = consumer.name;
+    if (name === OPERATOR_SUBSCRIPTION_ID) {
+      // The stack creates this subscription itself for smoke tests (issue #21, decision 2): a team of that
+      // name would collide with it and get the operator's pinned-member header.
+      problems.push({
+        path: ["consumers", i, "name"],
+        text: `got ${show(name)}; allowed: any other name (${OPERATOR_SUBSCRIPTION_ID} is the operator subscription the stack creates)`,
+      });
+    }
     if (typeof name === "string") {
       const prev = seenAt(consumerAt, name, i);
       if (prev !== undefined) {

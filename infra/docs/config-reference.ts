@@ -106,6 +106,11 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     default: "`pool`",
     meaning: "`pool`: APIM backend pools with circuit breakers; `policy`: selection in the policy",
   },
+  "routing.maxWaitSeconds": {
+    default: "`10`",
+    meaning:
+      "bounded wait: when every member of a route is throttled and the soonest is back within this many seconds of the request's arrival, the gateway holds the request and retries then instead of answering 429; `0` turns it off; at most 30 ([simulate](simulate.md#bounded-wait))",
+  },
   "circuitBreaker.failureCount": { meaning: "failures within `interval` that trip a member" },
   "circuitBreaker.interval": { type: "duration", meaning: "window the failures are counted in (ISO 8601)" },
   "circuitBreaker.tripDuration": {

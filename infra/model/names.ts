@@ -102,6 +102,14 @@ export const API_ID = "azure-openai";
 export const API_PATH = "openai";
 /** The product consumer subscriptions are scoped to. */
 export const PRODUCT_ID = "aoai-gateway";
+export const OPERATOR_SUBSCRIPTION_ID = "aoai-gateway-operator";
+/** Display name of the operator subscription (issue #21, lead's decision 2). */
+export const OPERATOR_DISPLAY_NAME = "aoai-gateway operator";
+/**
+ * Request header naming the member backend (APIM backend id) a call must go to (issue #21): honoured only for the
+ * operator subscription (`aoai-gateway smoke` reaches every member with it), removed for every other caller.
+ */
+export const MEMBER_HEADER = "x-aoai-gateway-member";
 
 /** Namespace for this project's name-based (v5) UUIDs. */
 const UUID_NAMESPACE = "6f1d3a52-8c0b-4c7e-9a51-3b7f0d2e4a91";

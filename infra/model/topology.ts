@@ -176,6 +176,8 @@ export interface GatewayModel {
 export interface Topology {
   readonly gateway: GatewayModel;
   readonly routingMode: RoutingMode;
+  /** Bounded wait (issue #21, `aoai-gateway:routing.maxWaitSeconds`): longest a request is held for a throttled route; 0 = off. */
+  readonly maxWaitSeconds: number;
   readonly subscriptions: readonly SubscriptionModel[];
   readonly accounts: readonly AccountModel[];
   readonly routes: readonly RouteModel[];
@@ -410,6 +412,7 @@ export function buildTopology(config: ValidConfig): Topology {
       monthlyUsd: monthlyPrice(tier, config.gateway.capacity),
     },
     routingMode: config.routing.mode,
+    maxWaitSeconds: config.routing.maxWaitSeconds,
     subscriptions: [...subs.values()],
     accounts,
     routes,

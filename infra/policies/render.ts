@@ -19,7 +19,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { RoutingMode } from "../config/schema";
-import { API_ID, API_PATH, poolId } from "../model/names";
+import { API_ID, API_PATH, MEMBER_HEADER, OPERATOR_SUBSCRIPTION_ID, poolId } from "../model/names";
 import type { RouteModel, Topology } from "../model/topology";
 
 /** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
@@ -136,6 +136,19 @@ export interface PolicyContext {
   readonly memberDimensions: readonly MemberDimension[];
   /** Per route: its deployment type when every member shares one, else "mixed" (pool mode names no member). */
   readonly routeDeploymentTypes: readonly { readonly name: string; readonly deploymentType: string }[];
+  /** The pinned-member request header (issue #21), honoured only for `operatorSubscriptionId`. */
+  readonly memberHeader: string;
+  readonly operatorSubscriptionId: string;
+  /** Bounded wait for a throttled route (issue #21, `aoai-gateway:routing.maxWaitSeconds`). */
+  readonly boundedWait: BoundedWait;
+}
+
+export interface BoundedWait {
+  /** maxWaitSeconds > 0: the selection loop runs inside the waiting loop (policies/partials/bounded-wait.hbs). */
+  readonly enabled: boolean;
+  readonly maxWaitSeconds: number;
+  /** The waiting loop's retry count: one turn per second of the wait, plus one (APIM allows 1..50). */
+  readonly count: number;
 }
 
 export interface ConsumerLimit {
@@ -268,6 +281,13 @@ export function createPolicyContext(topology: Topology): PolicyContext {
       const types = new Set(r.members.map((m) => m.deployment.sku));
       return { name: safe(r.name, "deployment name"), deploymentType: types.size === 1 ? [...types][0] : "mixed" };
     }),
+    memberHeader: MEMBER_HEADER,
+    operatorSubscriptionId: OPERATOR_SUBSCRIPTION_ID,
+    boundedWait: {
+      enabled: topology.maxWaitSeconds > 0,
+      maxWaitSeconds: topology.maxWaitSeconds,
+      count: Math.min(MAX_RETRY_COUNT, topology.maxWaitSeconds + 1),
+    },
   };
 }
 

@@ -21,6 +21,16 @@
  * Outcome (policy contract): served; else 429 when any member was throttled
  * (Retry-After known), else 503.
  *
+ * Bounded wait (issue #21, policies/partials/bounded-wait.hbs): when a pass
+ * ends throttled and the soonest member is back (the Unix second
+ * floor(pass start) + smallest Retry-After of the pass; in pool mode also the
+ * route's remembered back-at times, ceil of the tripped breakers' ends) no
+ * later than floor(arrival) + maxWaitSeconds, the request is held: the policy
+ * polls once a second (arrival + k) and runs a new pass at the first turn
+ * whose second has reached that time. As in the emulator (requests run one at
+ * a time), the held request's later passes run before the next arrival is
+ * handled.
+ *
  * State: breakers and the pool's random generator per gateway unit (APIM
  * backends page: "Different instances of the gateway don't synchronize");
  * requests go round robin over the units as the emulator's `--instances`
@@ -47,6 +57,10 @@ export interface RequestOutcome {
   calls: number;
   /** Served by the target of native spillover. */
   spillover: boolean;
+  /** Seconds the gateway held the request (bounded wait): from arrival to its last pass. */
+  waited: number;
+  /** The Retry-After (seconds) of a 429 answer: to the soonest member back; 0 otherwise. */
+  retryAfter: number;
 }
 
 export interface MemberCounters {
@@ -54,6 +68,8 @@ export interface MemberCounters {
   served: number;
   throttled: number;
   spilloverServed: number;
+  /** Served by calls before `GatewayOptions.runEnd` (held requests are served after the run ends). */
+  servedInRun: number;
 }
 
 interface Breaker {
@@ -70,6 +86,10 @@ export interface GatewayOptions {
   readonly cache?: "shared" | "unit";
   /** Called after every upstream call (tests and traces): time, member index, 200 or 429. */
   readonly onCall?: (t: number, member: number, status: 200 | 429) => void;
+  /** End of the offered load (seconds): calls served later count in `served` but not in `servedInRun`. */
+  readonly runEnd?: number;
+  /** Bounded wait (routing.maxWaitSeconds); 0 or absent: none. */
+  readonly maxWaitSeconds?: number;
 }
 
 export class Gateway {
@@ -79,7 +99,14 @@ export class Gateway {
   private readonly interval: number;
   private readonly tripDuration: number;
   private next = 0;
-  private readonly outcome: RequestOutcome = { status: 200, servedBy: -1, calls: 0, spillover: false };
+  private readonly outcome: RequestOutcome = {
+    status: 200,
+    servedBy: -1,
+    calls: 0,
+    spillover: false,
+    waited: 0,
+    retryAfter: 0,
+  };
   private readonly excluded: Uint8Array;
   private readonly priority: Int32Array;
   private readonly weight: Int32Array;
@@ -91,7 +118,7 @@ export class Gateway {
     private readonly unitRngs: readonly Rng[],
   ) {
     const units = Math.max(1, options.units);
-    this.counters = members.map(() => ({ calls: 0, served: 0, throttled: 0, spilloverServed: 0 }));
+    this.counters = members.map(() => ({ calls: 0, served: 0, throttled: 0, spilloverServed: 0, servedInRun: 0 }));
     this.breakers = Array.from({ length: units }, () => members.map(() => ({ failures: [], openUntil: 0 })));
     const caches = options.cache === "unit" ? units : 1;
     this.caches = Array.from({ length: caches }, () => new Float64Array(members.length).fill(Number.NEGATIVE_INFINITY));
@@ -107,12 +134,28 @@ export class Gateway {
     const unit = this.next;
     this.next = (this.next + 1) % this.breakers.length;
     const o = this.outcome;
-    o.status = 503;
-    o.servedBy = -1;
     o.calls = 0;
-    o.spillover = false;
-    if (this.options.mode === "pool") this.pool(t, unit, route, tokens);
-    else this.policy(t, unit, route, tokens);
+    o.waited = 0;
+    const maxWait = this.options.maxWaitSeconds ?? 0;
+    const deadline = Math.floor(t) + maxWait;
+    // The polling retry's count (render.ts): maxWaitSeconds + 1 turns at most.
+    const turns = Math.min(50, maxWait + 1);
+    for (let k = 0; ;) {
+      const now = t + k;
+      o.status = 503;
+      o.servedBy = -1;
+      o.spillover = false;
+      o.waited = k;
+      const back =
+        this.options.mode === "pool" ? this.pool(now, unit, route, tokens) : this.policy(now, unit, route, tokens);
+      const status: number = o.status;
+      o.retryAfter = status === 429 && back > 0 ? Math.max(1, back - Math.floor(now)) : 0;
+      if (status === 200 || maxWait === 0 || back === 0 || back > deadline) break;
+      let next = k + 1;
+      while (Math.floor(t + next) < back) next++;
+      if (next > turns) break;
+      k = next;
+    }
     return o;
   }
 
@@ -124,6 +167,7 @@ export class Gateway {
     this.options.onCall?.(t, m, answer.status);
     if (answer.status === 200) {
       c.served++;
+      if (t < (this.options.runEnd ?? Number.POSITIVE_INFINITY)) c.servedInRun++;
       if (answer.spillover) c.spilloverServed++;
       this.outcome.status = 200;
       this.outcome.servedBy = m;
@@ -171,12 +215,14 @@ export class Gateway {
     return last;
   }
 
-  private pool(t: number, unit: number, route: GatewayRoute, tokens: number): void {
+  /** One pass in pool mode; returns the second the soonest throttled member is back (0: none, or served). */
+  private pool(t: number, unit: number, route: GatewayRoute, tokens: number): number {
     const breakers = this.breakers[unit];
     const rng = this.unitRngs[unit % this.unitRngs.length];
     const cb = this.options.circuitBreaker;
     const maxTries = 1 + this.options.retryCount;
     let throttled = false;
+    let minRetryAfter = 0;
     const open = this.excluded;
     for (let tries = 1; ; tries++) {
       for (const k of route.members) open[k] = t < breakers[k].openUntil ? 1 : 0;
@@ -184,9 +230,10 @@ export class Gateway {
       let status: 200 | 429 | 503 = 503;
       if (m >= 0) {
         const retryAfter = this.call(t, m, tokens);
-        if (retryAfter === 0) return;
+        if (retryAfter === 0) return 0;
         status = 429;
         throttled = true;
+        minRetryAfter = minRetryAfter === 0 ? retryAfter : Math.min(minRetryAfter, retryAfter);
         const b = breakers[m];
         b.failures = b.failures.filter((f) => f > t - this.interval);
         b.failures.push(t);
@@ -202,13 +249,22 @@ export class Gateway {
     // remembered throttled), else 503. With breakers tripping only on 429 here, a
     // tripped pool always means throttling.
     this.outcome.status = throttled || this.anyTripped(unit, route, t) ? 429 : 503;
+    // The policy's back-at: this pass's smallest Retry-After from the pass's second, and the route's
+    // remembered 429s (ceil(429 time) + Retry-After = ceil of the breaker's end when it trips for Retry-After).
+    let back = minRetryAfter > 0 ? Math.floor(t) + minRetryAfter : 0;
+    for (const m of route.members) {
+      const until = this.breakers[unit][m].openUntil;
+      if (until > t) back = back === 0 ? Math.ceil(until) : Math.min(back, Math.ceil(until));
+    }
+    return back;
   }
 
   private anyTripped(unit: number, route: GatewayRoute, t: number): boolean {
     return route.members.some((m) => t < this.breakers[unit][m].openUntil);
   }
 
-  private policy(t: number, unit: number, route: GatewayRoute, tokens: number): void {
+  /** One pass in policy mode; returns the second the soonest throttled member is back (0: none, or served). */
+  private policy(t: number, unit: number, route: GatewayRoute, tokens: number): number {
     const cache = this.caches[this.caches.length === 1 ? 0 : unit];
     const rng = this.unitRngs[unit % this.unitRngs.length];
     const excluded = this.excluded;
@@ -225,7 +281,7 @@ export class Gateway {
         excluded[m] = 1;
       } else {
         const retryAfter = this.call(t, m, tokens);
-        if (retryAfter === 0) return;
+        if (retryAfter === 0) return 0;
         retryAfterSeen = retryAfterSeen === 0 ? retryAfter : Math.min(retryAfterSeen, retryAfter);
         cache[m] = nowSec + retryAfter;
         excluded[m] = 1;
@@ -235,5 +291,6 @@ export class Gateway {
     }
     // Retry count exhausted with members left: the last member's 429 passes through.
     this.outcome.status = retryAfterSeen > 0 ? 429 : 503;
+    return retryAfterSeen > 0 ? nowSec + retryAfterSeen : 0;
   }
 }

@@ -39,6 +39,16 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/** Bounded wait and client retries as clients see them (issue #21). */
+function clientLines(r: SimulationResult): string[] {
+  const c = r.clients;
+  const a = c.addedLatencySeconds;
+  return [
+    `Bounded wait: ${c.maxWaitSeconds > 0 ? `up to ${c.maxWaitSeconds} s` : "off"}; ${pct(c.heldShare)} of gateway calls held; client retries after 429/503: ${c.clientRetries}`,
+    `Clients: served first try ${pct(c.servedFirstTryShare)}, served eventually ${pct(c.servedEventuallyShare)}; added latency of served requests (s): p50 ${a.p50}, p90 ${a.p90}, p99 ${a.p99}, max ${a.max}`,
+  ];
+}
+
 export function formatSimulation(r: SimulationResult): string {
   const out: string[] = [];
   out.push(
@@ -49,6 +59,7 @@ export function formatSimulation(r: SimulationResult): string {
     `Served:  ${n(r.servedRequests)} requests (${pct(r.servedShare)}), ${n(r.servedTpm)} TPM (${pct(r.totalTpm > 0 ? r.servedTpm / r.totalTpm : 0)} of usable)`,
     `Client errors: ${n(r.client429Requests)} x 429, ${n(r.client5xxRequests)} x 5xx${r.teams.length > 0 ? `, ${n(r.client403Requests)} x 403 (team quotas)` : ""}`,
     `Retries per request (extra upstream calls): p50 ${r.retriesPerRequest.p50}, p99 ${r.retriesPerRequest.p99}, max ${r.retriesPerRequest.max}, mean ${r.retriesPerRequest.mean}; ${n(r.upstreamCalls)} upstream calls`,
+    ...clientLines(r),
     "",
     "Routes (served by priority group = how far traffic spilled):",
   );
@@ -144,6 +155,12 @@ export function formatComparison(runs: readonly ComparedRun[]): string {
     ["retries p50 / p99", ...runs.map((c) => `${c.result.retriesPerRequest.p50} / ${c.result.retriesPerRequest.p99}`)],
     ["upstream calls", ...runs.map((c) => n(c.result.upstreamCalls))],
     ["upstream 429s", ...runs.map((c) => n(c.result.members.reduce((s, m) => s + m.throttledResponses, 0)))],
+    ["held by the gateway", ...runs.map((c) => pct(c.result.clients.heldShare))],
+    ["served eventually", ...runs.map((c) => pct(c.result.clients.servedEventuallyShare))],
+    [
+      "added latency p50/p99 s",
+      ...runs.map((c) => `${c.result.clients.addedLatencySeconds.p50} / ${c.result.clients.addedLatencySeconds.p99}`),
+    ],
   ];
   for (let i = 0; i < first.routes.length; i++) {
     rows.push([

@@ -5,7 +5,7 @@
  */
 import type { RouteMember, Topology } from "../model/topology";
 import { createPolicyContext } from "../policies/render";
-import { Gateway, type GatewayRoute } from "./gateway";
+import { Gateway, type GatewayRoute, type RequestOutcome } from "./gateway";
 import { type Profile, forEachArrival } from "./load";
 import { createRng } from "./rng";
 import { DEFAULT_WINDOW_SECONDS, type SpilloverResolver, buildUpstreams, spilloverFromTopology } from "./upstream";
@@ -41,6 +41,48 @@ export interface SimulationOptions {
    * rest comes from callers the stack puts no own limit on. Each team's tokensPerMinute / tokenQuota apply.
    */
   readonly teamShares?: readonly TeamShare[];
+  /** Bounded wait in seconds (issue #21); default the stack's `routing.maxWaitSeconds`. */
+  readonly maxWaitSeconds?: number;
+  /**
+   * Client retries after a 429 or 503, as the OpenAI SDKs do (issue #21): default 0 (every client
+   * request counted once). The SDKs' default is 2: they sleep `retry-after-ms` (else Retry-After) and
+   * send the same request again (openai-node 6.x client.js retryRequest/shouldRetry).
+   */
+  readonly clientRetries?: number;
+}
+
+/** The OpenAI SDKs' default retries (openai-node `maxRetries ?? 2`, openai-python DEFAULT_MAX_RETRIES = 2). */
+export const SDK_DEFAULT_RETRIES = 2;
+
+export interface LatencyPercentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** What a client sees of the bounded wait and of its own retries (issue #21). */
+export interface ClientView {
+  /** Bounded wait of the run (0: off). */
+  readonly maxWaitSeconds: number;
+  /** Retries each client makes after a 429 or 503 (0: none). */
+  readonly clientRetries: number;
+  /** Client requests (each counted once, however often it was retried). */
+  readonly requests: number;
+  /** Served on the client's first call (the gateway may have held it). */
+  readonly servedFirstTry: number;
+  /** Served on the first call or one of the client's retries. */
+  readonly servedEventually: number;
+  readonly servedFirstTryShare: number;
+  readonly servedEventuallyShare: number;
+  /** Client calls the gateway held (bounded wait), and their share of all calls. */
+  readonly heldCalls: number;
+  readonly heldShare: number;
+  /**
+   * Seconds added to served requests by waiting: the gateway's hold plus the client's sleeps before its
+   * retries (upstream latency is not modelled). Percentiles over served client requests.
+   */
+  readonly addedLatencySeconds: LatencyPercentiles;
 }
 
 export interface TeamShare {
@@ -167,7 +209,60 @@ export interface SimulationResult {
   readonly teams: readonly SimulatedTeam[];
   /** Client 403s from team token quotas (client 429s from team TPM limits are in client429Requests). */
   readonly client403Requests: number;
+  /** Bounded wait and client retries as clients see them (issue #21). */
+  readonly clients: ClientView;
   readonly warnings: readonly string[];
+}
+
+/** Percentiles (nearest rank) of a list of seconds; zeros when empty. */
+export function latencyPercentiles(values: number[]): LatencyPercentiles {
+  if (values.length === 0) return { p50: 0, p90: 0, p99: 0, max: 0 };
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) =>
+    round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))], 3);
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(sorted[sorted.length - 1], 3) };
+}
+
+/** A min-heap of pending client retries by time (arrivals merged in time order). */
+class RetryQueue {
+  private readonly items: { t: number; route: number; origin: number; left: number }[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): number {
+    return this.items.length > 0 ? this.items[0].t : Number.POSITIVE_INFINITY;
+  }
+  push(item: { t: number; route: number; origin: number; left: number }): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p].t <= a[i].t) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+  pop(): { t: number; route: number; origin: number; left: number } {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l].t < a[m].t) m = l;
+        if (r < a.length && a[r].t < a[m].t) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /** Requests per minute per route for a load spec: split over routes by their usable TPM. */
@@ -253,6 +348,8 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       retryCount: context.retryCount,
       circuitBreaker: topology.circuitBreaker,
       cache: options.cache,
+      runEnd: duration,
+      maxWaitSeconds: options.maxWaitSeconds ?? topology.maxWaitSeconds,
       onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
     },
     members,
@@ -271,18 +368,54 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   const perRoute = topology.routes.map((r) => ({
     offered: 0,
     served: 0,
+    servedInRun: 0,
     c429: 0,
     c5xx: 0,
     byPriority: new Map<number, number>(r.members.map((m) => [m.priority, 0])),
   }));
-  const retries: number[] = new Array<number>(64).fill(0);
+  const retryHistogram: number[] = new Array<number>(64).fill(0);
   let requests = 0;
   let upstreamCalls = 0;
   const teams = teamLimiters(topology, options.teamShares ?? []);
   const pickTeam = createRng(seed, 7);
   let client403 = 0;
 
+  const maxWaitSeconds = options.maxWaitSeconds ?? topology.maxWaitSeconds;
+  const clientRetries = Math.max(0, Math.floor(options.clientRetries ?? 0));
+  const fallbackRetryAfter = context.fallbackRetryAfterSeconds;
+  const retries = new RetryQueue();
+  let clientRequests = 0;
+  let servedFirstTry = 0;
+  let servedEventually = 0;
+  let heldCalls = 0;
+  let gatewayCalls = 0;
+  const added: number[] = [];
+
+  // A client's retry at time t of the request that first arrived at `origin`, with `left` retries to go.
+  const retryCall = (t: number, r: number, origin: number, left: number) => {
+    const o = gateway.handle(t, routes[r], tokens);
+    gatewayCalls++;
+    if (o.waited > 0) heldCalls++;
+    upstreamCalls += o.calls;
+    if (o.status === 200) {
+      servedEventually++;
+      added.push(t + o.waited - origin);
+    } else if (left > 0) {
+      retries.push({ t: t + o.waited + sleepAfter(o), route: r, origin, left: left - 1 });
+    }
+  };
+  // The SDK sleeps retry-after-ms (the gateway sends Retry-After x 1000) from when the answer came.
+  const sleepAfter = (o: Readonly<RequestOutcome>) => (o.status === 429 ? o.retryAfter : fallbackRetryAfter);
+  const drain = (until: number) => {
+    while (retries.size > 0 && retries.peek() <= until) {
+      const next = retries.pop();
+      retryCall(next.t, next.route, next.origin, next.left);
+    }
+  };
+
   forEachOfferedRequest(topology, options, (t, r) => {
+    drain(t);
+    clientRequests++;
     const s = perRoute[r];
     const b = Math.min(buckets - 1, Math.floor(t / bucketSeconds));
     // issue #17: the caller's team and its limits come first (llm-token-limit runs before routing).
@@ -294,7 +427,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
         requests++;
         s.offered++;
         series.offered[b]++;
-        retries[0]++;
+        retryHistogram[0]++;
         if (refused === 429) {
           team.limited++;
           s.c429++;
@@ -307,34 +440,49 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       }
     }
     const o = gateway.handle(t, routes[r], tokens);
+    gatewayCalls++;
+    if (o.waited > 0) heldCalls++;
     requests++;
     s.offered++;
     series.offered[b]++;
     upstreamCalls += o.calls;
     if (team && o.status === 200) team.served++;
-    const extra = Math.min(retries.length - 1, Math.max(0, o.calls - 1));
-    retries[extra]++;
+    const extra = Math.min(retryHistogram.length - 1, Math.max(0, o.calls - 1));
+    retryHistogram[extra]++;
     if (o.status === 200) {
       s.served++;
       series.served[b]++;
       const p = members[o.servedBy].priority;
       s.byPriority.set(p, (s.byPriority.get(p) ?? 0) + 1);
-    } else if (o.status === 429) {
-      s.c429++;
-      series.c429[b]++;
+      servedFirstTry++;
+      servedEventually++;
+      added.push(o.waited);
+      if (t + o.waited < duration) s.servedInRun++;
     } else {
-      s.c5xx++;
-      series.c5xx[b]++;
+      if (o.status === 429) {
+        s.c429++;
+        series.c429[b]++;
+      } else {
+        s.c5xx++;
+        series.c5xx[b]++;
+      }
+      if (clientRetries > 0)
+        retries.push({ t: t + o.waited + sleepAfter(o), route: r, origin: t, left: clientRetries - 1 });
     }
   });
+  drain(Number.POSITIVE_INFINITY);
 
   const minutes = duration / 60;
+  // Requests held at the end of the run are served after it (bounded wait): served throughput counts what
+  // was served within the run, so it never reads above a quota.
+  const servedMinutes = minutes;
+  const servedInRun = gateway.counters.reduce((n, c) => n + c.servedInRun, 0);
   const sum = (f: (s: (typeof perRoute)[number]) => number) => perRoute.reduce((a, s) => a + f(s), 0);
   const offeredRequests = sum((s) => s.offered);
   const servedRequests = sum((s) => s.served);
   let retrySum = 0;
   let retryMax = 0;
-  retries.forEach((n, i) => {
+  retryHistogram.forEach((n, i) => {
     retrySum += n * i;
     if (n > 0) retryMax = i;
   });
@@ -357,12 +505,12 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
     offeredTokens: offeredRequests * tokens,
     servedTokens: servedRequests * tokens,
     offeredTpm: round((offeredRequests * tokens) / minutes),
-    servedTpm: round((servedRequests * tokens) / minutes),
+    servedTpm: round((servedInRun * tokens) / servedMinutes),
     totalTpm: topology.totalTpm,
     upstreamCalls,
     retriesPerRequest: {
-      p50: percentile(retries, requests, 0.5),
-      p99: percentile(retries, requests, 0.99),
+      p50: percentile(retryHistogram, requests, 0.5),
+      p99: percentile(retryHistogram, requests, 0.99),
       max: retryMax,
       mean: requests > 0 ? round(retrySum / requests, 3) : 0,
     },
@@ -378,7 +526,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
           client429Requests: s.c429,
           client5xxRequests: s.c5xx,
           offeredTpm: round((s.offered * tokens) / minutes),
-          servedTpm: round((s.served * tokens) / minutes),
+          servedTpm: round((s.servedInRun * tokens) / servedMinutes),
           priorities: [...s.byPriority.entries()]
             .sort(([a], [b]) => a - b)
             .map(([priority, served]) => ({
@@ -394,7 +542,8 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       if (spilloverOnlyMember[i]) return [];
       const c = gateway.counters[i];
       const spilloverServed = spillsTo[i] === undefined ? 0 : c.spilloverServed;
-      const servedTpm = round(((c.served - spilloverServed) * tokens) / minutes);
+      // Served within the run (bounded wait, #21) less what native spillover served (#17).
+      const servedTpm = round(((c.servedInRun - Math.min(c.servedInRun, spilloverServed)) * tokens) / servedMinutes);
       const quota = m.deployment.capacityTpm;
       const target = m.spillover?.deployment;
       const spilloverTpm = round((spilloverServed * tokens) / minutes);
@@ -452,6 +601,18 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       servedShare: team.offered > 0 ? round(team.served / team.offered, 4) : 1,
     })),
     client403Requests: client403,
+    clients: {
+      maxWaitSeconds,
+      clientRetries,
+      requests: clientRequests,
+      servedFirstTry,
+      servedEventually,
+      servedFirstTryShare: clientRequests > 0 ? round(servedFirstTry / clientRequests, 5) : 1,
+      servedEventuallyShare: clientRequests > 0 ? round(servedEventually / clientRequests, 5) : 1,
+      heldCalls,
+      heldShare: gatewayCalls > 0 ? round(heldCalls / gatewayCalls, 5) : 0,
+      addedLatencySeconds: latencyPercentiles(added),
+    },
     warnings,
   };
 }

@@ -34,6 +34,8 @@ export class WindowLimiter {
   private window = Number.NEGATIVE_INFINITY;
   private tokens = 0;
   private requests = 0;
+  private previousTokens = 0;
+  private previousRequests = 0;
   private readonly tokenCap: number;
   private readonly requestCap: number;
 
@@ -46,17 +48,30 @@ export class WindowLimiter {
     this.requestCap = rpm === null ? Number.POSITIVE_INFINITY : (rpm * windowSeconds) / 60;
   }
 
-  /** Admit a request of `cost` tokens at time `t` (seconds): 0 when admitted, else the Retry-After in seconds. */
+  /**
+   * Admit a request of `cost` tokens at time `t` (seconds): 0 when admitted, else the Retry-After in seconds.
+   * Calls come in time order except after a bounded wait (issue #21): a held request's later pass runs before
+   * the next arrival is handled, so a call may belong to the window before the latest one. That window's
+   * counts are kept, so it is never counted afresh; a call two or more windows back is refused.
+   */
   admit(t: number, cost: number): number {
     const w = Math.floor(t / this.windowSeconds);
-    if (w !== this.window) {
+    const retryAfter = Math.max(1, Math.ceil((w + 1) * this.windowSeconds - t));
+    if (w > this.window) {
+      const adjacent = w === this.window + 1;
+      this.previousTokens = adjacent ? this.tokens : 0;
+      this.previousRequests = adjacent ? this.requests : 0;
       this.window = w;
       this.tokens = 0;
       this.requests = 0;
+    } else if (w < this.window) {
+      if (w !== this.window - 1) return retryAfter;
+      if (this.previousRequests + 1 > this.requestCap || this.previousTokens + cost > this.tokenCap) return retryAfter;
+      this.previousRequests += 1;
+      this.previousTokens += cost;
+      return 0;
     }
-    if (this.requests + 1 > this.requestCap || this.tokens + cost > this.tokenCap) {
-      return Math.max(1, Math.ceil((w + 1) * this.windowSeconds - t));
-    }
+    if (this.requests + 1 > this.requestCap || this.tokens + cost > this.tokenCap) return retryAfter;
     this.requests += 1;
     this.tokens += cost;
     return 0;

@@ -59,13 +59,16 @@ describe.skipIf(emulatorSkipReason() !== null)("emulator harness", { timeout: EM
         },
       );
 
-      it.concurrent(`${stack} ${mode} mode: every consumer has a subscription key key-<name>`, async () => {
-        const topology = topologyFor(stack, mode);
-        const { gateway } = await gatewayFor(stack, mode);
-        expect(gateway.subscriptions.map((s) => s.key).sort()).toEqual(
-          topology.consumers.map((c) => `key-${c.name}`).sort(),
-        );
-      });
+      it.concurrent(
+        `${stack} ${mode} mode: every consumer, and the operator (issue #21), has a subscription key key-<name>`,
+        async () => {
+          const topology = topologyFor(stack, mode);
+          const { gateway } = await gatewayFor(stack, mode);
+          expect(gateway.subscriptions.map((s) => s.key).sort()).toEqual(
+            [...topology.consumers.map((c) => `key-${c.name}`), "key-aoai-gateway-operator"].sort(),
+          );
+        },
+      );
     }
 
     it(`${stack}: the simulated accounts have exactly the topology's deployments, limited at each member's quota`, () => {

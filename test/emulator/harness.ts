@@ -27,11 +27,12 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { basename, delimiter, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadTopology } from "../../infra/cli/common";
 import { readStackConfig, stackFile, stackNames } from "../../infra/config/load";
 import type { RoutingMode } from "../../infra/config/schema";
+import { OPERATOR_SUBSCRIPTION_ID } from "../../infra/model/names";
 import type { Topology } from "../../infra/model/topology";
 import { renderPolicies, type RenderedPolicy } from "../../infra/policies/render";
 
@@ -119,11 +120,16 @@ function variantKey(v: Variant): string {
   return `${v.stack}|${v.mode}|${JSON.stringify(v.overrides ?? {})}`;
 }
 
+/** The stack name of a stack in stacks/ or of a fixture file `Pulumi.<name>.yaml`. */
+function stackName(stack: string): string {
+  return stack.endsWith(".yaml") ? basename(stack, ".yaml").replace(/^Pulumi\./, "") : stack;
+}
+
 /** A short folder-safe name for a variant. */
 function variantSlug(v: Variant): string {
   let h = 0;
   for (const c of JSON.stringify(v.overrides ?? {})) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `${v.stack}-${v.mode}-${h.toString(16)}`;
+  return `${stackName(v.stack)}-${v.mode}-${h.toString(16)}`;
 }
 
 /**
@@ -132,14 +138,16 @@ function variantSlug(v: Variant): string {
  * `<scratch>/<variant>/Pulumi.<stack>.yaml` (so the preview's stack name stays the stack's).
  */
 export function variantFile(v: Variant): string {
-  const config = structuredClone(readStackConfig(stackFile(v.stack, REPO_ROOT)));
+  // `stack` is a name in stacks/, or the path of a test-owned fixture `.../Pulumi.<name>.yaml` (issue #21).
+  const source = v.stack.endsWith(".yaml") ? v.stack : stackFile(v.stack, REPO_ROOT);
+  const config = structuredClone(readStackConfig(source));
   for (const [key, value] of Object.entries(v.overrides ?? {})) config[`aoai-gateway:${key}`] = value;
   const routing = config["aoai-gateway:routing"];
   config["aoai-gateway:routing"] = {
     ...(routing !== null && typeof routing === "object" ? routing : {}),
     mode: v.mode,
   };
-  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${v.stack}.yaml`);
+  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${stackName(v.stack)}.yaml`);
   writeFileSync(file, stringify({ config }));
   return file;
 }
@@ -322,9 +330,14 @@ export function gatewayFor(stack: string, mode: RoutingMode, overrides?: ConfigO
 
 /** The key of the gateway's first consumer subscription (`key-<sid>`, as gateway-from-preview makes them). */
 export function consumerKey(gateway: GatewayJson): string {
-  const first = gateway.subscriptions[0];
+  const first = gateway.subscriptions.find((s) => s.id !== OPERATOR_SUBSCRIPTION_ID);
   if (!first) throw new Error("the gateway has no consumer subscription (aoai-gateway:consumers is empty)");
   return first.key;
+}
+
+/** The operator subscription's key (issue #21) as gateway-from-preview makes keys: `key-<sid>`. */
+export function operatorKey(): string {
+  return `key-${OPERATOR_SUBSCRIPTION_ID}`;
 }
 
 // ---------------------------------------------------------------- upstreams
@@ -489,6 +502,22 @@ export interface EmulatorOutput {
     readonly expectations: { readonly checked: number; readonly failed: number };
     readonly [key: string]: unknown;
   };
+}
+
+/** Upstream calls that reached a deployment in an earlier rate window than a previous call to it. */
+export function windowRegressions(output: EmulatorOutput): number {
+  const latest = new Map<string, number>();
+  let regressions = 0;
+  for (const r of output.requests) {
+    for (const a of r.attempts) {
+      if (a.status === undefined) continue;
+      const key = `${a.account ?? a.url ?? ""}|${a.deployment ?? ""}`;
+      const w = Math.floor(a.t / LIMITER_WINDOW_SECONDS);
+      if (w < (latest.get(key) ?? w)) regressions++;
+      latest.set(key, Math.max(w, latest.get(key) ?? w));
+    }
+  }
+  return regressions;
 }
 
 export interface RunOptions {

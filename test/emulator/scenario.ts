@@ -8,7 +8,7 @@
  *   route, by name, that meets every condition, preferring routes whose top
  *   priority group is smallest (a PTU-first route shows priority failover
  *   best). Roles then name members: `primary` (the route's first member: top
- *   priority, first account), `others` (the rest), `members` (all), `top`
+ *   priority, first account), `last` (the route's last member), `others` (the rest), `members` (all), `top`
  *   (the top priority group), `sibling` (a member of another route,
  *   `{siblingRoute}`, on the primary's account, in that route's top group),
  *   `siblingMembers` (all of that route's members).
@@ -35,6 +35,7 @@ import {
   type UnavailableMode,
   consumerKey,
   gatewayFor,
+  operatorKey,
   renderFor,
   runScenario,
   type EmulatedRequest,
@@ -48,7 +49,7 @@ import {
 
 export const SCENARIO_DIR = join(__dirname, "scenarios");
 
-export type Role = "primary" | "others" | "members" | "top" | "sibling" | "siblingMembers";
+export type Role = "primary" | "last" | "others" | "members" | "top" | "sibling" | "siblingMembers";
 
 export interface RouteSelector {
   /** At least this many members. */
@@ -94,7 +95,9 @@ export interface LoadTemplate {
  * - sameAccountAs: the last upstream call reached the account that served the
  *   (single) request with this label;
  * - retryAfterBetween: the Retry-After header is an integer in [min, max];
- * - servedRateAtLeast: per label, the share of requests answered 200 is at least this.
+ * - servedRateAtLeast: per label, the share of requests answered 200 is at least this;
+ * - waitedBetween: the last upstream call of every request happened this many seconds after
+ *   the request arrived, within [min, max] (the bounded wait, issue #21).
  */
 export interface Check {
   readonly label: string;
@@ -112,6 +115,7 @@ export interface Check {
   readonly sameAccountAs?: string;
   readonly retryAfterBetween?: readonly [number, number];
   readonly servedRateAtLeast?: number;
+  readonly waitedBetween?: readonly [number, number];
 }
 
 export interface ScenarioTemplate {
@@ -184,6 +188,7 @@ export function bind(topology: Topology, selector: RouteSelector = {}): Binding 
     siblingRoute: sibling?.route,
     roles: {
       primary: [route.members[0]],
+      last: [route.members[route.members.length - 1]],
       others: route.members.slice(1),
       members: route.members,
       top: topGroup(route),
@@ -235,6 +240,10 @@ export function expand(t: ScenarioTemplate, topology: Topology, binding: Binding
     });
   }
   const vars = {
+    // Member backend ids, for the operator's pinned-member header (issue #21).
+    primaryMember: binding.route.members[0].backendId,
+    lastMember: binding.route.members[binding.route.members.length - 1].backendId,
+    operatorKey: operatorKey(),
     route: binding.route.name,
     siblingRoute: binding.siblingRoute?.name ?? "",
     apiVersion: API_VERSION,
@@ -472,6 +481,15 @@ export function check(t: ScenarioTemplate, output: EmulatorOutput, topology: Top
         return v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max;
       });
       if (bad.length > 0) fail(`Retry-After is not an integer in [${min}, ${max}]`, bad);
+    }
+    if (c.waitedBetween !== undefined) {
+      const [min, max] = c.waitedBetween;
+      const bad = rs.filter((r) => {
+        const last = r.attempts[r.attempts.length - 1];
+        const waited = last ? last.t - r.at : Number.NaN;
+        return !(waited >= min - 1e-6 && waited <= max + 1e-6);
+      });
+      if (bad.length > 0) fail(`the last upstream call was not ${min}-${max} s after the request arrived`, bad);
     }
     if (c.servedRateAtLeast !== undefined) {
       const byLabel = new Map<string, EmulatedRequest[]>();

@@ -10,6 +10,13 @@
  * with the reason printed once by global-setup.ts, when ../shared or Mono is
  * absent.
  *
+ * Several gateway units in pool mode run without the bounded wait (routing.maxWaitSeconds 0, both tools):
+ * each unit has its own breakers, so after a held request's later pass another unit may still call a member
+ * in the window before, and the emulator, which runs requests one at a time, restarts that window's count
+ * (issue #21, docs/simulate.md "Bounded wait"): prod at 120% then serves 92.9% executed against 86.5%
+ * simulated, a measurement artefact, not the policy. The wait is compared on one unit and in policy mode
+ * (here and in bounded-wait-load.test.ts), where no such call happens.
+ *
  * Known difference not measured here: when every breaker of a pool is open
  * the old pool policy answers 503 once its route-throttled cache entry has
  * expired (up to a second before the breakers close); the simulator counts
@@ -28,17 +35,26 @@ import {
   renderFor,
   runScenario,
   stacks,
+  topologyFor,
   upstreamsFor,
 } from "./harness";
 
 /** Served-share tolerance, in points (issue #13). */
 const TOLERANCE_POINTS = 3;
 const LOADS = [0.5, 0.9, 1.2];
-/** 90 simulated seconds (nine 10-second windows) at 5,000 tokens a request: about 2,000 requests per run on prod. */
-// Native PTU spillover happens inside Azure OpenAI, which the emulator's simulated accounts do not model
-// (../shared/tools/apim-emulator/README.md): the comparison is of the gateway's policy, so simulate runs
-// without it too. Without this an adopter's stack with `spilloverDeployment` failed here (#17).
-const OPTIONS = { tokensPerRequest: 5000, durationSeconds: 90, seed: 3, spillover: () => undefined } as const;
+/**
+ * 300 simulated seconds (thirty 10-second windows) at 5,000 tokens a request: about 7,000 requests per run on
+ * prod. Since the bounded wait (issue #21) held requests make an overloaded route's outcome depend on the
+ * order they queue in (the two tools pick members with different random generators); 90 s left dev's gpt-4o
+ * route with about 60 requests at 120%, where one request is 1.6 points, and the routes differed by 3.2.
+ */
+// Native PTU spillover happens inside Azure OpenAI, which the emulator's simulated accounts do not model:
+// the comparison is of the gateway's policy, so simulate runs without it too. Without this an adopter's
+// stack with `spilloverDeployment` failed here (#17).
+const OPTIONS = { tokensPerRequest: 5000, durationSeconds: 300, seed: 3, spillover: () => undefined } as const;
+
+/** The stack's APIM units (gateway units the emulator runs). */
+const stackUnits = (stack: string) => Math.max(1, topologyFor(stack, "pool").gateway.capacity);
 
 const points = (served: number, offered: number) => (offered > 0 ? (100 * served) / offered : 100);
 
@@ -52,9 +68,11 @@ describe.skipIf(emulatorSkipReason() !== null)(
           // Sequential on purpose: parallel apim-emulate runs of one policy race on the tool's
           // expression cache (CS0016 "Could not write to file expressions") and Mono aborts now and then.
           it(`${stack} ${mode} mode at ${load * 100}% of usable TPM: served share within ${TOLERANCE_POINTS} points, overall and per route`, async () => {
-            const rendered = renderFor(stack, mode);
+            const units = stackUnits(stack);
+            const overrides = mode === "pool" && units > 1 ? { routing: { maxWaitSeconds: 0 } } : undefined;
+            const rendered = renderFor(stack, mode, overrides);
             const { topology } = rendered;
-            const gateway = await gatewayFor(stack, mode);
+            const gateway = await gatewayFor(stack, mode, overrides);
             const options: SimulationOptions = { ...OPTIONS, load: { load } };
             const key = consumerKey(gateway.gateway);
             const requests: ScenarioRequest[] = [];
