@@ -122,9 +122,9 @@ describe("native spillover in simulate", () => {
   it("loads the PTU member with what it served itself and the spillover with the overflow: neither above 100%", () => {
     const ptu = run().members[0];
     expect([ptu.servedTpm, ptu.load, ptu.spillover]).toEqual([
-      120_000,
-      0.96,
-      { backend: "aoai-hub-swedencentral-gpt-4o-overflow", quotaTpm: 100_000, servedTpm: 96_000, load: 0.96 },
+      116_800,
+      0.9344,
+      { backend: "aoai-hub-swedencentral-gpt-4o-overflow", quotaTpm: 100_000, servedTpm: 99_200, load: 0.992 },
     ]);
   });
 });
@@ -213,8 +213,8 @@ describe("simulate --team-share", () => {
         t.overQuotaRequests,
       ]),
     ).toEqual([
-      ["chat", 0.4, 798, 230, 548, 0],
-      ["(other callers)", 0.6, 1088, 1061, 0, 0],
+      ["chat", 0.4, 798, 250, 548, 0],
+      ["(other callers)", 0.6, 1088, 1088, 0, 0],
     ]);
   });
 
