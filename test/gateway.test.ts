@@ -93,7 +93,11 @@ describe("API Management service", () => {
       location: "swedencentral",
       sku: { name: "PremiumV2", capacity: 1 },
       identity: { type: "SystemAssigned" },
-      properties: { publisherEmail: "platform@contoso.com", publisherName: "Contoso Platform" },
+      properties: {
+        publisherEmail: "platform@contoso.com",
+        publisherName: "Contoso Platform",
+        developerPortalStatus: "Disabled",
+      },
       tags: { environment: "dev", owner: "platform-team" },
     });
   });

@@ -141,6 +141,8 @@ function computedState(type: string, name: string): Record<string, unknown> {
     case "azure-native:apimanagement:ApiManagementService":
     case "azure-native:resources:Resource":
       return { identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" } };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-random-password-${name}` };
     case "azure-native:applicationinsights:Component":
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,

@@ -20,10 +20,32 @@
  * - A policy naming a backend id is rejected until that backend exists, so the
  *   API policy depends on every backend and pool.
  * - Subscription keys are secret outputs and never appear in plain state.
+ *
+ * Security (issue #18, docs/security.md):
+ * - ARM requires a query name in subscriptionKeyParameterNames; the policy
+ *   refuses every call that sends a key there (keys in URLs reach logs).
+ * - The product needs approval: a developer portal (off by default) could
+ *   not hand out keys on sign-up. The program's own subscriptions are created
+ *   active by the administrator, so approval does not hold them back.
+ * - Stored-response ids are sealed with an HMAC key: a secret named value
+ *   whose value is a RandomPassword (a Pulumi secret, created once and kept
+ *   across `up`s, the same for every unit and region of the service). The
+ *   policy depends on it, since APIM rejects a policy naming a missing named
+ *   value. Replacing it (a new key) makes every sealed id handed out before
+ *   answer 404.
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ID, API_OPERATIONS, API_PATH, PRODUCT_ID, templateParameters } from "../model/names";
+import * as random from "@pulumi/random";
+import {
+  API_ID,
+  API_OPERATIONS,
+  API_PATH,
+  PRODUCT_ID,
+  RESPONSE_SEAL_KEY_NAMED_VALUE,
+  SUBSCRIPTION_KEY_QUERY,
+  templateParameters,
+} from "../model/names";
 import type { Topology } from "../model/topology";
 import type { RenderedPolicy } from "../policies/render";
 
@@ -65,7 +87,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         apiType: azure.apimanagement.ApiType.Http,
         // entra-only clients send a token and no key (issue #12); the policy validates the token.
         subscriptionRequired: topology.clientAuth.mode !== "entra-only",
-        subscriptionKeyParameterNames: { header: "api-key", query: "subscription-key" },
+        subscriptionKeyParameterNames: { header: "api-key", query: SUBSCRIPTION_KEY_QUERY },
       },
       child,
     );
@@ -91,8 +113,22 @@ export class GatewayApi extends pulumi.ComponentResource {
         ),
     );
 
+    // Letters and digits only: the policy embeds the key in a C# string literal (response-seal-mac.hbs).
+    const sealKey = new random.RandomPassword(`${name}-response-seal-key`, { length: 64, special: false }, { parent: this });
+    const sealKeyValue = new azure.apimanagement.NamedValue(
+      `${name}-response-seal-key`,
+      {
+        ...service,
+        namedValueId: RESPONSE_SEAL_KEY_NAMED_VALUE,
+        displayName: RESPONSE_SEAL_KEY_NAMED_VALUE,
+        secret: true,
+        value: pulumi.secret(sealKey.result),
+      },
+      child,
+    );
+
     // The same text `aoai-gateway render` writes, attached by scope.
-    const policyOpts = { ...child, dependsOn: [...args.policyDependsOn, ...operations] };
+    const policyOpts = { ...child, dependsOn: [...args.policyDependsOn, ...operations, sealKeyValue] };
     for (const policy of args.policies) {
       if (policy.scope === "api") {
         new azure.apimanagement.ApiPolicy(
@@ -117,7 +153,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         displayName: `Azure OpenAI gateway ${topology.gateway.name}`,
         description: "Access to every route of the gateway; one subscription (key) per consumer team.",
         subscriptionRequired: true,
-        approvalRequired: false,
+        approvalRequired: true,
         state: azure.apimanagement.ProductState.Published,
       },
       child,

@@ -10,6 +10,7 @@
 import {
   type CircuitBreakerConfig,
   type ClientAuthConfig,
+  type SecurityConfig,
   type ConsumerConfig,
   type MonitoringConfig,
   type DeploymentType,
@@ -159,6 +160,8 @@ export interface Topology {
   readonly monitoring: MonitoringConfig;
   /** How clients authenticate (issue #12). */
   readonly clientAuth: ClientAuthConfig;
+  /** Security defaults (issue #18): limits for every caller, unmetered-call rate. */
+  readonly security: SecurityConfig;
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
   readonly warnings: readonly string[];
@@ -319,6 +322,7 @@ export function buildTopology(config: ValidConfig): Topology {
     policies: config.policies,
     monitoring: config.monitoring,
     clientAuth: config.clientAuth,
+    security: config.security,
     totalTpm: routes.reduce((sum, r) => sum + r.usableTpm, 0),
     warnings,
   };
