@@ -157,11 +157,12 @@ describe("service properties per tier", () => {
   // Source: pulumi-azure-native#4510 (v2 SKUs need API 2024-05-01 or later;
   // PremiumV2 2025-03-01-preview): the generic resource is sent exactly the
   // properties the program sets, so no SDK default can be rejected there.
-  it("sends Premium v2 only the publisher properties (no SDK defaults reach the generic resource)", async () => {
+  it("sends Premium v2 only the publisher properties and the disabled developer portal (no SDK defaults reach the generic resource)", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "PremiumV2", capacity: 1 }));
     expect(Object.keys(named(result, T.generic, "gateway").inputs.properties as object)).toEqual([
       "publisherEmail",
       "publisherName",
+      "developerPortalStatus",
     ]);
   });
 });

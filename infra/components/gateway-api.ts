@@ -114,7 +114,11 @@ export class GatewayApi extends pulumi.ComponentResource {
     );
 
     // Letters and digits only: the policy embeds the key in a C# string literal (response-seal-mac.hbs).
-    const sealKey = new random.RandomPassword(`${name}-response-seal-key`, { length: 64, special: false }, { parent: this });
+    const sealKey = new random.RandomPassword(
+      `${name}-response-seal-key`,
+      { length: 64, special: false },
+      { parent: this },
+    );
     const sealKeyValue = new azure.apimanagement.NamedValue(
       `${name}-response-seal-key`,
       {
