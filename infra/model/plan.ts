@@ -82,6 +82,11 @@ export interface Plan {
   readonly quotaPools: readonly PlanQuotaPool[];
   /** Consumer names: one APIM subscription key each (stack output `consumerKeys`). */
   readonly consumers: readonly string[];
+  /**
+   * Limits of callers without a limit of their own (issue #18, `aoai-gateway:security`): tokens per minute
+   * (null: none), and audio/image calls per minute (null: none).
+   */
+  readonly callerLimits: { readonly tokensPerMinute: number | null; readonly unmeteredCallsPerMinute: number | null };
   readonly warnings: readonly string[];
   /** Monthly cost estimate (issue #13), present when createPlan is given cost assumptions. */
   readonly cost?: CostEstimate;
@@ -161,8 +166,20 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
     })),
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
+    callerLimits: callerLimits(topology),
     warnings: topology.warnings,
     ...(costAssumptions ? { cost: estimateCost(topology, costAssumptions) } : {}),
+  };
+}
+
+/** What `createPolicyContext` renders for callers without their own limit (the same rule, #18). */
+function callerLimits(topology: Topology): Plan["callerLimits"] {
+  const { policies, security, gateway } = topology;
+  const limited = policies.tokenLimit.enabled || (security.limitEveryCaller && gateway.tier.tokenLimitPolicy);
+  return {
+    tokensPerMinute: limited ? policies.tokenLimit.tokensPerMinute : null,
+    unmeteredCallsPerMinute:
+      gateway.tier.tokenLimitPolicy && security.unmeteredCallsPerMinute > 0 ? security.unmeteredCallsPerMinute : null,
   };
 }
 
@@ -268,6 +285,11 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
       "",
     );
   }
+  const limits = plan.callerLimits;
+  out.push(
+    `Limits per caller without its own (aoai-gateway:security): ${limits.tokensPerMinute === null ? "no token limit" : `${n(limits.tokensPerMinute)} tokens a minute`}; audio and image calls: ${limits.unmeteredCallsPerMinute === null ? "no limit" : `${n(limits.unmeteredCallsPerMinute)} a minute`}`,
+    "",
+  );
   out.push(
     "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
   );
