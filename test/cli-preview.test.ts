@@ -73,13 +73,14 @@ describe("aoai-gateway preview --json", () => {
     ]);
   });
 
-  it("registers 99 resources for prod: 83 Azure resources (16 of them monitoring), 4 providers and 12 components", () => {
+  // #18 added the response seal key: a RandomPassword (no Azure resource, default random provider) and its named value.
+  it("registers 101 resources for prod: 84 Azure resources (16 of them monitoring), 4 providers and 12 components", () => {
     expect([
       resources.length,
       resources.filter((x) => x.type.startsWith("azure-native:")).length,
       resources.filter((x) => x.type.startsWith("pulumi:providers:")).length,
       resources.filter((x) => !x.custom).length,
-    ]).toEqual([99, 83, 4, 12]);
+    ]).toEqual([101, 84, 4, 12]);
   });
 });
 
@@ -92,7 +93,8 @@ describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
       if (
         /:(operationalinsights|applicationinsights|monitor):|:apimanagement:(Logger|ApiDiagnostic|NamedValue)$/.test(
           x.type,
-        )
+        ) &&
+        !x.name.endsWith("-response-seal-key")
       ) {
         counts.set(x.type, (counts.get(x.type) ?? 0) + 1);
       }
@@ -127,13 +129,15 @@ describe("aoai-gateway preview (text)", () => {
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");
     expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
-      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 60 resources",
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 61 resources",
       "  global (4)",
-      "  swedencentral (56)",
+      "  swedencentral (57)",
       "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 6 resources",
       "  eastus2 (5)",
       "  global (1)",
-      "66 resources under 2 providers, in 10 components.",
+      // the response seal key's RandomPassword (#18): not an Azure resource, Pulumi's default random provider
+      "Without an explicit provider (1):",
+      "68 resources under 2 providers, in 10 components.",
     ]);
   });
 
