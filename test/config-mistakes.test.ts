@@ -16,7 +16,7 @@ import { runStack, stackConfig } from "./helpers/program";
 import { backend, configErrorOf, configProblems, deployment, validRawConfig } from "./helpers/config-fixtures";
 
 const ALLOWED =
-  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud, network) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
+  "allowed: aoai-gateway:<key> (gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, security, tags, modelCatalog, cloud, network) or a key of a passthrough namespace (pulumi:*, azure-native:*, random:*)";
 
 describe("stack file keys outside the aoai-gateway namespace", () => {
   it("refuses a key without a namespace and suggests ours", () => {

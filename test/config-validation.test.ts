@@ -114,7 +114,7 @@ describe("unknown keys", () => {
   it("rejects an unknown top-level namespace key and lists the allowed keys", () => {
     const raw = { ...validRawConfig(), gatway: {} };
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway: unknown key "gatway" (did you mean "gateway"?); allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, tags, modelCatalog, cloud, network',
+      'aoai-gateway: unknown key "gatway" (did you mean "gateway"?); allowed keys: gateway, subscriptions, backends, routing, circuitBreaker, consumers, policies, monitoring, clientAuth, security, tags, modelCatalog, cloud, network',
     ]);
   });
 

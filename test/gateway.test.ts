@@ -93,7 +93,11 @@ describe("API Management service", () => {
       location: "swedencentral",
       sku: { name: "PremiumV2", capacity: 1 },
       identity: { type: "SystemAssigned" },
-      properties: { publisherEmail: "platform@contoso.com", publisherName: "Contoso Platform" },
+      properties: {
+        publisherEmail: "platform@contoso.com",
+        publisherName: "Contoso Platform",
+        developerPortalStatus: "Disabled",
+      },
       tags: { environment: "dev", owner: "platform-team" },
     });
   });
@@ -349,11 +353,11 @@ describe("client API", () => {
     expect(named(prod, T.apiPolicy, "api-azure-openai-policy").inputs.value).toBe(rendered[0].xml);
   });
 
-  it("saves the API policy only after every backend and pool it names exists", () => {
+  it("saves the API policy only after every backend, pool and named value it names exists", () => {
     const backendsAndOperations = [...ofType(prod, T.backend), ...ofType(prod, T.operation)].map((r) => r.name);
     expect(backendsAndOperations.length).toBe(10 + API_OPERATIONS.length);
     expect([...named(prod, T.apiPolicy, "api-azure-openai-policy").dependsOn].sort()).toEqual(
-      backendsAndOperations.sort(),
+      [...backendsAndOperations, "api-response-seal-key"].sort(),
     );
   });
 
@@ -361,7 +365,7 @@ describe("client API", () => {
     expect(named(prod, T.product, "api-product").inputs).toMatchObject({
       productId: "aoai-gateway",
       subscriptionRequired: true,
-      approvalRequired: false,
+      approvalRequired: true,
       state: "published",
     });
     expect(named(prod, T.productApi, "api-product-api").inputs).toMatchObject({

@@ -118,9 +118,10 @@ describe("per-team token limits", () => {
     });
   });
 
-  it("limits only the teams that set a limit when policies.tokenLimit is off (no otherwise)", () => {
+  it("limits only the teams that set a limit when policies.tokenLimit and security.limitEveryCaller are off (no otherwise)", () => {
     const raw = everythingOn();
     raw.policies = { tokenLimit: { enabled: false } };
+    raw.security = { limitEveryCaller: false };
     const c = limitChoose(xmlOf(raw));
     expect([asList(c.when as Element[]).length, "otherwise" in c]).toEqual([2, false]);
   });
@@ -233,6 +234,7 @@ describe("streamed chat completions", () => {
   it("leaves request bodies alone when nothing counts tokens (monitoring off, no limits)", () => {
     const raw = validRawConfig();
     raw.monitoring = { enabled: false };
+    raw.security = { limitEveryCaller: false };
     expect(xmlOf(raw)).not.toContain("include_usage");
   });
 });
@@ -382,7 +384,7 @@ describe.skipIf(EMULATE === null)("a team's token limit in the emulator", () => 
 });
 
 describe("aoai-gateway render of the prod example (issue #12 done-when)", () => {
-  it("writes prod's two team token limits and the token metric, and the file passes the linter", async () => {
+  it("writes prod's two team token limits, the limit of every other caller (#18) and the token metric, and the file passes the linter", async () => {
     const out = join(scratch, "render-prod");
     const r = await cli("render", "--config", exampleFile("prod"), "--out", out);
     const file = join(out, "api-azure-openai.xml");
@@ -392,7 +394,7 @@ describe("aoai-gateway render of the prod example (issue #12 done-when)", () => 
       xml.match(/<azure-openai-token-limit /g)?.length,
       xml.match(/<azure-openai-emit-token-metric /g)?.length,
       LINTER ? runTool(LINTER, [file]).includes(`${file}: valid`) : true,
-    ]).toEqual([0, 2, 1, true]);
+    ]).toEqual([0, 3, 1, true]);
   });
 });
 

@@ -256,7 +256,7 @@ describe("createPolicyContext", () => {
     expect([prod.retryCount, createPolicyContext(stackTopology("dev")).retryCount, one.retryCount]).toEqual([3, 1, 1]);
   });
 
-  it("caps the retry count at APIM's 50 when a stored-response search would span more accounts", () => {
+  it("keeps the retry count at the largest route, however many accounts (no stored-response search, #18)", () => {
     const raw = validRawConfig();
     raw.subscriptions = Array.from({ length: 60 }, (_, i) => ({ alias: `s${i}`, id: subscriptionId(i + 1) }));
     raw.gateway.subscription = "s0";
@@ -264,7 +264,7 @@ describe("createPolicyContext", () => {
     raw.backends = Array.from({ length: 60 }, (_, i) =>
       backend({ subscription: `s${i}`, deployments: [deployment({ name: `d${i}`, capacity: 1 })] }),
     );
-    expect(createPolicyContext(fixtureTopology(raw)).retryCount).toBe(MAX_RETRY_COUNT);
+    expect([createPolicyContext(fixtureTopology(raw)).retryCount, MAX_RETRY_COUNT]).toEqual([1, 50]);
   });
 
   it("keys the cache by gateway name", () => {
@@ -290,11 +290,11 @@ describe("createPolicyContext", () => {
     ]);
   });
 
-  it("leaves the token limit off and emits token metrics by default (monitoring is on by default)", () => {
+  it("limits every caller and emits token metrics by default (security.limitEveryCaller, monitoring on, #18)", () => {
     const ctx = createPolicyContext(fixtureTopology(validRawConfig()));
     expect([ctx.tokenLimit.enabled, ctx.anyTokenLimit, ctx.tokenMetrics.enabled, ctx.streamUsage]).toEqual([
-      false,
-      false,
+      true,
+      true,
       true,
       true,
     ]);
@@ -430,8 +430,8 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, f
     expect([...entities].filter((e) => !["&lt;", "&gt;", "&amp;"].includes(e))).toEqual([]);
   });
 
-  it("leaves no unresolved {{...}}: no named value the program would have to create", () => {
-    expect(xml).not.toContain("{{");
+  it("names one APIM named value, the response seal key the program creates (#18), and no other {{...}}", () => {
+    expect([...new Set(xml.match(/\{\{[^}]*\}\}/g))]).toEqual(["{{aoai-gateway-response-seal-key}}"]);
   });
 
   it("names no URL but the accounts' own (stored responses are pinned to them) and the token audience", () => {
@@ -537,19 +537,25 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, f
     expect(counts.filter(([, n]) => (n as number) > 1)).toEqual([]);
   });
 
-  it("tells the client which member served, and strips the backend's model session and per-member quota headers", () => {
+  it("tells the operator which member served, removes that for everyone else, and strips the backend's model session and per-member quota headers", () => {
     const outbound = section(xml, "outbound");
     const headers = all(outbound, "set-header");
     const set = headers.filter((h) => h.attrs["exists-action"] === "override").map((h) => h.attrs.name);
     const deleted = headers.filter((h) => h.attrs["exists-action"] === "delete").map((h) => h.attrs.name);
     expect({ set, deleted }).toEqual({
       set: [
+        // the "not found" answer to a follow-up whose response the account no longer holds (#18)
+        "Content-Type",
         "x-aoai-gateway-backend",
         "x-aoai-gateway-region",
         "x-aoai-gateway-subscription",
         "x-aoai-gateway-attempts",
       ],
       deleted: [
+        "x-aoai-gateway-backend",
+        "x-aoai-gateway-region",
+        "x-aoai-gateway-subscription",
+        "x-aoai-gateway-attempts",
         "azureml-model-session",
         "x-ratelimit-remaining-tokens",
         "x-ratelimit-remaining-requests",
@@ -561,10 +567,13 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, f
     });
   });
 
-  it("has a token limit per team that sets one and one token metric", () => {
+  it("has a token limit per team that sets one, one for every other caller where the default limit holds (#18), and one token metric", () => {
     const teams = topology.consumers.filter((c) => c.tokensPerMinute !== undefined || c.tokenQuota !== undefined);
+    const everyCaller =
+      topology.policies.tokenLimit.enabled ||
+      (topology.security.limitEveryCaller && topology.gateway.tier.tokenLimitPolicy);
     expect([all(root, "azure-openai-token-limit").length, all(root, "azure-openai-emit-token-metric").length]).toEqual([
-      teams.length,
+      teams.length + (everyCaller ? 1 : 0),
       1,
     ]);
   });
@@ -690,8 +699,8 @@ describe("both modes", () => {
     const count = (name: string) =>
       (["inbound", "backend", "outbound", "on-error"] as const).map((sec) => all(section(xml, sec), name).length);
     expect([count("cache-lookup-value"), count("cache-store-value")]).toEqual([
-      [1, 1, 0, 0],
-      [0, 1, 1, 0],
+      [0, 1, 0, 0],
+      [0, 1, 0, 0],
     ]);
   });
 
@@ -702,13 +711,9 @@ describe("both modes", () => {
     expect(new Set(types)).toEqual(new Set(["prefer-external"]));
   });
 
-  it("keeps a stored response's account for 30 days, as long as Azure keeps the response", () => {
-    const store = all(section(xml, "outbound"), "cache-store-value")[0];
-    expect([store.attrs.key, store.attrs.value, store.attrs.duration]).toEqual([
-      '@("aoai-gateway:contoso-ai:response:" + (string)context.Variables["aoai-pin"])',
-      '@((string)context.Variables["aoai-account"])',
-      "2592000",
-    ]);
+  it("keeps no record of stored responses: their ids are sealed instead (#18), so nothing is cached for them", () => {
+    const keys = [...all(root, "cache-lookup-value"), ...all(root, "cache-store-value")].map((c) => c.attrs.key);
+    expect(keys.filter((k) => k.includes("response"))).toEqual([]);
   });
 
   it("answers an error raised after routing like the backend section, and an unmatched path in OpenAI's format", () => {

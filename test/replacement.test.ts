@@ -7,10 +7,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
 import { T, named, ofType, runStack, stackConfig, withBackends, withConfig } from "./helpers/program";
-import { type ExampleName, exampleFile } from "./helpers/stacks";
-import { loadTopology } from "../infra/cli/common";
-import { TIERS } from "../infra/config/schema";
 import { portalStatus } from "../infra/components/api-gateway";
+import type { ExampleName } from "./helpers/stacks";
 
 let prod: MockRunResult;
 beforeAll(async () => {
@@ -135,8 +133,7 @@ describe("service properties per tier", () => {
   // Developer portal "No" for Consumption. Validation refuses Consumption today
   // (its 16 KiB policy limit, issue #9), so the rule is checked on the pure helper.
   it("would send the developer portal and the retired legacy portal as Disabled on Consumption, which has neither", () => {
-    const gateway = loadTopology(exampleFile("dev")).gateway;
-    expect(portalStatus({ ...gateway, sku: "Consumption", tier: TIERS.Consumption })).toEqual({
+    expect(portalStatus()).toEqual({
       developerPortalStatus: "Disabled",
       legacyPortalStatus: "Disabled",
     });
@@ -145,23 +142,26 @@ describe("service properties per tier", () => {
   // Source: the legacy developer portal was retired in October 2023
   // (Azure/API-Management#4, Azure/api-management-developer-portal#1455);
   // the v2 tiers came later and never had it.
-  it("sends the legacy portal as Disabled on v2 tiers, which never had it (the SDK default is Enabled)", () => {
+  // Issue #18: a published developer portal hands out keys; it is off by default everywhere
+  // (MicrosoftDocs/azure-docs#122318 documents developerPortalStatus "Disabled").
+  it("sends the developer portal and the legacy portal as Disabled on v2 tiers (the SDK default is Enabled)", () => {
     const { developerPortalStatus, legacyPortalStatus } = named(prod, T.apim, "gateway").inputs;
-    expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Enabled", "Disabled"]);
+    expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Disabled", "Disabled"]);
   });
 
-  it("sends the legacy portal as Disabled on classic tiers (retired October 2023)", async () => {
+  it("sends the developer portal and the legacy portal as Disabled on classic tiers", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "Developer", capacity: 1 }));
     const { developerPortalStatus, legacyPortalStatus } = named(result, T.apim, "gateway").inputs;
-    expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Enabled", "Disabled"]);
+    expect([developerPortalStatus, legacyPortalStatus]).toEqual(["Disabled", "Disabled"]);
   });
 
   // Source: pulumi-azure-native#4510 (v2 SKUs need API 2024-05-01 or later;
   // PremiumV2 2025-03-01-preview): the generic resource is sent exactly the
   // properties the program sets, so no SDK default can be rejected there.
-  it("sends Premium v2 only the publisher properties (no SDK defaults reach the generic resource)", async () => {
+  it("sends Premium v2 only the publisher properties and the disabled developer portal (no SDK defaults reach the generic resource)", async () => {
     const result = await runStack(gatewayWith("dev", { sku: "PremiumV2", capacity: 1 }));
-    expect(Object.keys(named(result, T.generic, "gateway").inputs.properties as object)).toEqual([
+    expect(Object.keys(named(result, T.generic, "gateway").inputs.properties as object).sort()).toEqual([
+      "developerPortalStatus",
       "publisherEmail",
       "publisherName",
     ]);

@@ -212,6 +212,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         ? { ...identity, properties: { ...properties, privateIPAddresses: [MOCK_INTERNAL_GATEWAY_IP] } }
         : identity;
     }
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-random-password-${name}` };
     case "azure-native:applicationinsights:Component":
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,

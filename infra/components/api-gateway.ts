@@ -45,6 +45,8 @@ export interface ApimServiceProperties {
   readonly publicIpAddressId?: pulumi.Input<string>;
   /** Sent only as Disabled (network.gatewayPublicNetworkAccess), after the inbound endpoint exists. */
   readonly publicNetworkAccess?: string;
+  /** "Disabled": no developer portal handing out keys (issue #18). */
+  readonly developerPortalStatus: string;
 }
 
 /**
@@ -94,23 +96,21 @@ export function enableClientCertificate(gateway: GatewayModel): boolean {
 }
 
 /**
- * Portal switches for the typed service. azure-native sends
- * developerPortalStatus and legacyPortalStatus "Enabled" when unset, so
- * leaving them out still sends them (issue #11):
+ * Portal switches. azure-native sends developerPortalStatus and
+ * legacyPortalStatus "Enabled" when unset, so leaving them out still sends
+ * them (issue #11). Both are "Disabled" on every tier (issue #18):
  * - The legacy developer portal was retired in October 2023
- *   (Azure/API-Management#4) and the v2 tiers and Consumption never had one:
- *   it is "Disabled" everywhere.
- * - Consumption has no developer portal (Microsoft's feature comparison,
- *   learn.microsoft.com/azure/api-management/api-management-features): "Disabled".
- *   The other typed tiers keep the SDK's "Enabled" (a portal exists there).
- * Premium v2 is the generic resource and sends only publisherEmail and
- * publisherName, so none of these reach it.
+ *   (Azure/API-Management#4); the v2 tiers and Consumption never had one.
+ * - The developer portal hands out subscription keys to anyone who signs up
+ *   once it is published; this gateway's keys come from `pulumi stack output
+ *   consumerKeys`, so the portal is only attack surface. Microsoft documents
+ *   turning it off with developerPortalStatus (MicrosoftDocs/azure-docs#122318:
+ *   PATCH of LegacyPortalStatus and developerPortalStatus); Consumption has no
+ *   portal at all, so "Disabled" states what is there. Premium v2 (the generic
+ *   resource at 2025-03-01-preview) gets the same property.
  */
-export function portalStatus(gateway: GatewayModel): { developerPortalStatus: string; legacyPortalStatus: string } {
-  return {
-    developerPortalStatus: gateway.tier.family === "consumption" ? "Disabled" : "Enabled",
-    legacyPortalStatus: "Disabled",
-  };
+export function portalStatus(): { developerPortalStatus: string; legacyPortalStatus: string } {
+  return { developerPortalStatus: "Disabled", legacyPortalStatus: "Disabled" };
 }
 
 export interface ApiGatewayArgs {
@@ -169,6 +169,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       publisherEmail: gateway.publisherEmail,
       publisherName: gateway.publisherName,
       ...networkProperties(args.network ?? null, this.network?.gatewaySubnetId, this.network?.publicIpId),
+      developerPortalStatus: portalStatus().developerPortalStatus,
     };
     const serviceOpts = { ...child, customTimeouts: apimTimeouts(gateway) };
 
@@ -215,7 +216,7 @@ export class ApiGateway extends pulumi.ComponentResource {
           identity: { type: azure.apimanagement.ApimIdentityType.SystemAssigned },
           ...properties,
           enableClientCertificate: enableClientCertificate(gateway),
-          ...portalStatus(gateway),
+          ...portalStatus(),
           tags,
         },
         serviceOpts,

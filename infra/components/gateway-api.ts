@@ -23,9 +23,23 @@
  * - The operator subscription (issue #21) is scoped to the API, never to the team product, so it never
  *   shows up among the teams' subscriptions, and only its key may pin a call to one member
  *   (`x-aoai-gateway-member`, what `aoai-gateway smoke` uses to reach every member after `up`).
+ *
+ * Security (issue #18, docs/security.md):
+ * - ARM requires a query name in subscriptionKeyParameterNames; the policy
+ *   refuses every call that sends a key there (keys in URLs reach logs).
+ * - The product needs approval: a developer portal (off by default) could
+ *   not hand out keys on sign-up. The program's own subscriptions are created
+ *   active by the administrator, so approval does not hold them back.
+ * - Stored-response ids are sealed with an HMAC key: a secret named value
+ *   whose value is a RandomPassword (a Pulumi secret, created once and kept
+ *   across `up`s, the same for every unit and region of the service). The
+ *   policy depends on it, since APIM rejects a policy naming a missing named
+ *   value. Replacing it (a new key) makes every sealed id handed out before
+ *   answer 404.
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import {
   API_ID,
   API_OPERATIONS,
@@ -33,6 +47,8 @@ import {
   OPERATOR_DISPLAY_NAME,
   OPERATOR_SUBSCRIPTION_ID,
   PRODUCT_ID,
+  RESPONSE_SEAL_KEY_NAMED_VALUE,
+  SUBSCRIPTION_KEY_QUERY,
   templateParameters,
 } from "../model/names";
 import type { Topology } from "../model/topology";
@@ -78,7 +94,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         apiType: azure.apimanagement.ApiType.Http,
         // entra-only clients send a token and no key (issue #12); the policy validates the token.
         subscriptionRequired: topology.clientAuth.mode !== "entra-only",
-        subscriptionKeyParameterNames: { header: "api-key", query: "subscription-key" },
+        subscriptionKeyParameterNames: { header: "api-key", query: SUBSCRIPTION_KEY_QUERY },
       },
       child,
     );
@@ -104,8 +120,26 @@ export class GatewayApi extends pulumi.ComponentResource {
         ),
     );
 
+    // Letters and digits only: the policy embeds the key in a C# string literal (response-seal-mac.hbs).
+    const sealKey = new random.RandomPassword(
+      `${name}-response-seal-key`,
+      { length: 64, special: false },
+      { parent: this },
+    );
+    const sealKeyValue = new azure.apimanagement.NamedValue(
+      `${name}-response-seal-key`,
+      {
+        ...service,
+        namedValueId: RESPONSE_SEAL_KEY_NAMED_VALUE,
+        displayName: RESPONSE_SEAL_KEY_NAMED_VALUE,
+        secret: true,
+        value: pulumi.secret(sealKey.result),
+      },
+      child,
+    );
+
     // The same text `aoai-gateway render` writes, attached by scope.
-    const policyOpts = { ...child, dependsOn: [...args.policyDependsOn, ...operations] };
+    const policyOpts = { ...child, dependsOn: [...args.policyDependsOn, ...operations, sealKeyValue] };
     for (const policy of args.policies) {
       if (policy.scope === "api") {
         new azure.apimanagement.ApiPolicy(
@@ -130,7 +164,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         displayName: `Azure OpenAI gateway ${topology.gateway.name}`,
         description: "Access to every route of the gateway; one subscription (key) per consumer team.",
         subscriptionRequired: true,
-        approvalRequired: false,
+        approvalRequired: true,
         state: azure.apimanagement.ProductState.Published,
       },
       child,

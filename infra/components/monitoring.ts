@@ -31,6 +31,38 @@ import * as pulumi from "@pulumi/pulumi";
 import { monitoringNames } from "../model/monitoring";
 import type { Topology } from "../model/topology";
 
+/** Query parameters that can carry a credential: hidden in every logged URL (issue #18). */
+export const MASKED_QUERY_PARAMS = [
+  "subscription-key",
+  "api-key",
+  "key",
+  "code",
+  "sig",
+  "token",
+  "access_token",
+] as const;
+
+/** Request headers that carry credentials: hidden should any diagnostic ever log headers (issue #18). */
+export const MASKED_HEADERS = ["api-key", "Ocp-Apim-Subscription-Key", "Authorization"] as const;
+
+/**
+ * The frontend and backend settings of an API diagnostic (ARM names; issue #18): no headers and no bodies
+ * logged, and `dataMasking` hiding credential query parameters and headers. APIM logs every request's URL,
+ * query string included, so a key sent as `?subscription-key=` (refused by the policy, but logged before)
+ * would reach ApiManagementGatewayLogs and Application Insights without it.
+ */
+export function diagnosticMasking() {
+  const dataMasking = {
+    queryParams: MASKED_QUERY_PARAMS.map((value) => ({ value, mode: "Hide" })),
+    headers: MASKED_HEADERS.map((value) => ({ value, mode: "Hide" })),
+  };
+  const pipeline = {
+    request: { headers: [], body: { bytes: 0 }, dataMasking },
+    response: { headers: [], body: { bytes: 0 }, dataMasking },
+  };
+  return { frontend: pipeline, backend: pipeline };
+}
+
 /** First Microsoft.ApiManagement API version with `largeLanguageModel` on API diagnostics. */
 export const LLM_DIAGNOSTIC_API_VERSION = "2024-06-01-preview";
 
@@ -143,6 +175,7 @@ export class Monitoring extends pulumi.ComponentResource {
           samplingType: azure.apimanagement.SamplingType.Fixed,
           percentage: monitoring.samplingPercentage,
         },
+        ...diagnosticMasking(),
       },
       child,
     );
@@ -182,6 +215,7 @@ export class Monitoring extends pulumi.ComponentResource {
             alwaysLog: "allErrors",
             logClientIp: false,
             sampling: { samplingType: "fixed", percentage: 100 },
+            ...diagnosticMasking(),
             largeLanguageModel: {
               logs: llm.enabled ? "enabled" : "disabled",
               requests: messages(llm.enabled && llm.logPrompts),

@@ -575,6 +575,24 @@ export const ClientAuthSchema = strictObject({
     .default([]),
 });
 
+/**
+ * Security defaults (issue #18, docs/security.md). Every key is on by default: switching one off re-opens a
+ * way for one team to use the gateway beyond its limit.
+ */
+export const SecuritySchema = strictObject({
+  /**
+   * Every caller without its own `tokensPerMinute`/`tokenQuota` (consumers without limits, Entra ID apps) is held
+   * to `policies.tokenLimit.tokensPerMinute`, as if `policies.tokenLimit.enabled` were true. false: such callers
+   * have no limit (the behaviour before 0.3). Default true.
+   */
+  limitEveryCaller: z.boolean().default(true),
+  /**
+   * Calls that report no token usage (audio transcription, translation and speech, image generation and edits)
+   * per caller per minute (rate-limit-by-key on the caller); 0: no limit. Default 60.
+   */
+  unmeteredCallsPerMinute: z.number().int().min(0).max(1000000).default(60),
+});
+
 export const RootSchema = strictObject({
   gateway: GatewaySchema,
   subscriptions: z.array(SubscriptionSchema).min(1),
@@ -609,6 +627,7 @@ export const RootSchema = strictObject({
     },
   }),
   clientAuth: ClientAuthSchema.default({ mode: "key", audiences: [], clientAppIds: [], roles: [] }),
+  security: SecuritySchema.default({ limitEveryCaller: true, unmeteredCallsPerMinute: 60 }),
   tags: tags.default({}),
   modelCatalog: z.array(CatalogEntrySchema).default([]),
   /** The Azure cloud of the stack's subscriptions: the ARM endpoint and token scope `quota` reads through. Default AzureCloud. */
@@ -632,3 +651,4 @@ export type MonitoringConfig = z.output<typeof MonitoringSchema>;
 export type AlertsConfig = z.output<typeof AlertsSchema>;
 export type ClientAuthConfig = z.output<typeof ClientAuthSchema>;
 export type NetworkConfig = z.output<typeof NetworkSchema>;
+export type SecurityConfig = z.output<typeof SecuritySchema>;

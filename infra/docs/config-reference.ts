@@ -122,7 +122,8 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "consumers[].name": { meaning: "consumer team; one APIM subscription (key) each; unique" },
   "consumers[].displayName": { default: "the name", meaning: "shown in APIM" },
   "policies.tokenLimit.enabled": {
-    meaning: "per-key TPM limit (`azure-openai-token-limit`); not on Consumption",
+    meaning:
+      "per-key TPM limit (`azure-openai-token-limit`); not on Consumption; `security.limitEveryCaller` (default on) applies it too",
   },
   "policies.tokenLimit.tokensPerMinute": { meaning: "the limit per subscription key" },
   "policies.tokenMetrics.enabled": {
@@ -293,6 +294,13 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "clientAuth.audiences": { meaning: "accepted audiences, e.g. `api://contoso-ai-gateway`", required: "unless `key`" },
   "clientAuth.clientAppIds": { meaning: "client app ids allowed to call (this and/or `roles`)" },
   "clientAuth.roles": { meaning: "app roles of which a token must carry one" },
+  "security.limitEveryCaller": {
+    meaning:
+      "every caller without its own limit (teams without `tokensPerMinute`/`tokenQuota`, Entra ID apps) gets `policies.tokenLimit.tokensPerMinute`; `false`: no limit for them ([security](security.md))",
+  },
+  "security.unmeteredCallsPerMinute": {
+    meaning: "audio and image calls (no token usage) per caller per minute; `0`: unlimited ([security](security.md))",
+  },
 };
 
 /** One leaf key of the schema, with what the schema says about it. */

@@ -102,7 +102,6 @@ export const API_ID = "azure-openai";
 export const API_PATH = "openai";
 /** The product consumer subscriptions are scoped to. */
 export const PRODUCT_ID = "aoai-gateway";
-export const OPERATOR_SUBSCRIPTION_ID = "aoai-gateway-operator";
 /** Display name of the operator subscription (issue #21, lead's decision 2). */
 export const OPERATOR_DISPLAY_NAME = "aoai-gateway operator";
 /**
@@ -110,6 +109,34 @@ export const OPERATOR_DISPLAY_NAME = "aoai-gateway operator";
  * operator subscription (`aoai-gateway smoke` reaches every member with it), removed for every other caller.
  */
 export const MEMBER_HEADER = "x-aoai-gateway-member";
+
+/** The operator's APIM subscription (issue #21 creates it; #18 gives it, and only it, the topology headers). */
+export const OPERATOR_SUBSCRIPTION_ID = "aoai-gateway-operator";
+
+/**
+ * The query parameter APIM reads a subscription key from. ARM requires a query name in
+ * subscriptionKeyParameterNames, so the API keeps this one and the policy refuses any call that uses it
+ * (issue #18: keys in URLs reach logs).
+ */
+export const SUBSCRIPTION_KEY_QUERY = "subscription-key";
+
+/**
+ * The secret named value holding the key that seals stored-response ids (issue #18). The policy template
+ * spells it out (policies/partials/response-seal-mac.hbs); a test checks the two agree.
+ */
+export const RESPONSE_SEAL_KEY_NAMED_VALUE = "aoai-gateway-response-seal-key";
+
+/** Operations whose body is multipart/form-data (the deployment-path ids; v1 ids add the `v1-` prefix). */
+export const MULTIPART_OPERATIONS = ["audio-transcriptions", "audio-translations", "image-edits"] as const;
+
+/** Operations that report no token usage: the unmetered-call rate limit applies to them (issue #18). */
+export const UNMETERED_OPERATIONS = [
+  "audio-transcriptions",
+  "audio-translations",
+  "audio-speech",
+  "image-generations",
+  "image-edits",
+] as const;
 
 /** Namespace for this project's name-based (v5) UUIDs. */
 const UUID_NAMESPACE = "6f1d3a52-8c0b-4c7e-9a51-3b7f0d2e4a91";

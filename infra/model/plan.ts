@@ -125,8 +125,11 @@ export interface PlanTeam {
   /** Tokens per `tokenQuotaPeriod`, or null for no quota. */
   readonly tokenQuota: number | null;
   readonly tokenQuotaPeriod: string | null;
-  /** Where the limit comes from: the team's own keys, the stack-wide `policies.tokenLimit`, or none. */
-  readonly limitFrom: "team" | "policies.tokenLimit" | "none";
+  /**
+   * Where the limit comes from: the team's own keys, the stack-wide `policies.tokenLimit`, the default
+   * every caller gets (`security.limitEveryCaller`, #18: `policies.tokenLimit.tokensPerMinute`), or none.
+   */
+  readonly limitFrom: "team" | "policies.tokenLimit" | "security.limitEveryCaller" | "none";
 }
 
 export interface Plan {
@@ -153,6 +156,11 @@ export interface Plan {
   readonly consumers: readonly string[];
   /** Every consumer with the token limits its key gets (issue #17). */
   readonly teams: readonly PlanTeam[];
+  /**
+   * Limits of callers without a limit of their own (issue #18, `aoai-gateway:security`): tokens per minute
+   * (null: none), and audio/image calls per minute (null: none).
+   */
+  readonly callerLimits: { readonly tokensPerMinute: number | null; readonly unmeteredCallsPerMinute: number | null };
   readonly warnings: readonly string[];
   /** The private network, or null: every account public (issue #20). */
   readonly network: PlanNetwork | null;
@@ -221,12 +229,14 @@ export function planTeams(topology: Topology): PlanTeam[] {
         limitFrom: "team",
       };
     }
+    // The same rule createPolicyContext renders (#18): the default limit holds where the tier has the policy.
+    const byDefault = topology.security.limitEveryCaller && topology.gateway.tier.tokenLimitPolicy;
     return {
       name: c.name,
-      tokensPerMinute: global.enabled ? global.tokensPerMinute : null,
+      tokensPerMinute: global.enabled || byDefault ? global.tokensPerMinute : null,
       tokenQuota: null,
       tokenQuotaPeriod: null,
-      limitFrom: global.enabled ? "policies.tokenLimit" : "none",
+      limitFrom: global.enabled ? "policies.tokenLimit" : byDefault ? "security.limitEveryCaller" : "none",
     };
   });
 }
@@ -358,9 +368,21 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
     quotaPools: topology.quotaPools.map(poolToPlan),
     consumers: topology.consumers.map((c) => c.name),
     teams: planTeams(topology),
+    callerLimits: callerLimits(topology),
     network: topology.network ? planNetwork(topology.network, topology) : null,
     warnings: cost ? [...topology.warnings, ...usageTierWarnings(cost)] : topology.warnings,
     ...(cost ? { cost } : {}),
+  };
+}
+
+/** What `createPolicyContext` renders for callers without their own limit (the same rule, #18). */
+function callerLimits(topology: Topology): Plan["callerLimits"] {
+  const { policies, security, gateway } = topology;
+  const limited = policies.tokenLimit.enabled || (security.limitEveryCaller && gateway.tier.tokenLimitPolicy);
+  return {
+    tokensPerMinute: limited ? policies.tokenLimit.tokensPerMinute : null,
+    unmeteredCallsPerMinute:
+      gateway.tier.tokenLimitPolicy && security.unmeteredCallsPerMinute > 0 ? security.unmeteredCallsPerMinute : null,
   };
 }
 
@@ -513,6 +535,11 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
       "",
     );
   }
+  const limits = plan.callerLimits;
+  out.push(
+    `Limits per caller without its own (aoai-gateway:security): ${limits.tokensPerMinute === null ? "no token limit" : `${n(limits.tokensPerMinute)} tokens a minute`}; audio and image calls: ${limits.unmeteredCallsPerMinute === null ? "no limit" : `${n(limits.unmeteredCallsPerMinute)} a minute`}`,
+    "",
+  );
   out.push(
     "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
   );
@@ -541,11 +568,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
         t.name,
         t.tokensPerMinute === null ? "-" : n(t.tokensPerMinute),
         t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? ""}`.trim(),
-        t.limitFrom === "team"
-          ? "own limit"
-          : t.limitFrom === "policies.tokenLimit"
-            ? "policies.tokenLimit"
-            : "no limit",
+        t.limitFrom === "team" ? "own limit" : t.limitFrom === "none" ? "no limit" : t.limitFrom,
       ]);
     }
     out.push(...table(teamRows));

@@ -12,6 +12,7 @@ import {
   type CircuitBreakerConfig,
   type ClientAuthConfig,
   type Cloud,
+  type SecurityConfig,
   type ConsumerConfig,
   type MonitoringConfig,
   type DeploymentType,
@@ -190,6 +191,8 @@ export interface Topology {
   readonly monitoring: MonitoringConfig;
   /** How clients authenticate (issue #12). */
   readonly clientAuth: ClientAuthConfig;
+  /** Security defaults (issue #18): limits for every caller, unmetered-call rate. */
+  readonly security: SecurityConfig;
   /** Sum of every route's usable TPM. */
   readonly totalTpm: number;
   /** Private networking (issue #20), or null: every account public, the gateway outside any network. */
@@ -425,6 +428,7 @@ export function buildTopology(config: ValidConfig): Topology {
     clientAuth: config.clientAuth,
     totalTpm,
     network,
+    security: config.security,
     warnings: [...warnings, ...tokenLimitWarnings(config, totalTpm)],
     cloud: config.cloud,
     modelCatalog: config.modelCatalog,

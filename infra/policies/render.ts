@@ -19,7 +19,16 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { RoutingMode } from "../config/schema";
-import { API_ID, API_PATH, MEMBER_HEADER, OPERATOR_SUBSCRIPTION_ID, poolId } from "../model/names";
+import {
+  API_ID,
+  API_PATH,
+  MEMBER_HEADER,
+  MULTIPART_OPERATIONS,
+  OPERATOR_SUBSCRIPTION_ID,
+  SUBSCRIPTION_KEY_QUERY,
+  UNMETERED_OPERATIONS,
+  poolId,
+} from "../model/names";
 import type { RouteModel, Topology } from "../model/topology";
 
 /** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
@@ -77,7 +86,7 @@ export interface PolicyRoute {
   readonly membersJson: string;
 }
 
-/** An account a call on a stored response may search (selection data without a backend: sent by base URL). */
+/** An account as sealed response ids name it (`id`: the topology's account key) and as pinned calls reach it (`url`). */
 export interface PolicyAccount {
   readonly id: string;
   readonly url: string;
@@ -94,9 +103,9 @@ export interface PolicyContext {
   readonly poolMode: boolean;
   /**
    * `count` of the single retry: enough retries for the largest route to try
-   * every member once, and for a stored-response search to try every account
-   * once (the larger of the two, minus 1), at least 1 (APIM's minimum). Each
-   * call stops at its own candidates through the retry condition.
+   * every member once (its member count minus 1), at least 1 (APIM's
+   * minimum). Each call stops at its own candidates through the retry
+   * condition. (Stored responses are no longer searched across accounts, #18.)
    */
   readonly retryCount: number;
   /** Prefix of every cache key the policy stores (per gateway, so a shared external cache cannot mix stacks). */
@@ -114,10 +123,23 @@ export interface PolicyContext {
   readonly routeNames: string;
   /** The answer to `GET /models` and `GET /v1/models`: the routes, in OpenAI's list format. */
   readonly modelsJson: string;
-  /** Every account the gateway calls, as selection data: a call on a stored response searches them. */
+  /** Every account the gateway calls (`id` = account key, `url`): sealed response ids name their account by key (#18). */
   readonly accountsJson: string;
+  /** The operator's APIM subscription id: the only caller that gets topology headers (#18, #21). */
+  readonly operatorSubscriptionId: string;
+  /** The query parameter APIM would read a key from; the policy refuses calls that use it (#18). */
+  readonly subscriptionKeyQuery: string;
+  /** Operation ids (without `v1-`) whose body is multipart/form-data, comma-separated. */
+  readonly multipartOperations: string;
+  /** Operation ids (without `v1-`) that report no token usage, comma-separated. */
+  readonly unmeteredOperations: string;
+  /** Calls per caller per minute on `unmeteredOperations` (`aoai-gateway:security.unmeteredCallsPerMinute`); 0: none. */
+  readonly unmeteredCallsPerMinute: number;
   readonly routes: readonly PolicyRoute[];
-  /** Global limit per caller, off by default (`aoai-gateway:policies.tokenLimit`); teams with their own limits are exempt. */
+  /**
+   * Limit per caller for everyone without a limit of their own: on when `aoai-gateway:policies.tokenLimit.enabled`
+   * or `aoai-gateway:security.limitEveryCaller` (default true, #18) says so and the tier has the token-limit policy.
+   */
   readonly tokenLimit: { readonly enabled: boolean; readonly tokensPerMinute: number };
   /**
    * Token metrics (`aoai-gateway:policies.tokenMetrics`): on when enabled there and monitoring is on
@@ -138,7 +160,6 @@ export interface PolicyContext {
   readonly routeDeploymentTypes: readonly { readonly name: string; readonly deploymentType: string }[];
   /** The pinned-member request header (issue #21), honoured only for `operatorSubscriptionId`. */
   readonly memberHeader: string;
-  readonly operatorSubscriptionId: string;
   /** Bounded wait for a throttled route (issue #21, `aoai-gateway:routing.maxWaitSeconds`). */
   readonly boundedWait: BoundedWait;
 }
@@ -169,6 +190,8 @@ export interface PolicyClientAuth {
   readonly roles: readonly string[];
   readonly hasClientAppIds: boolean;
   readonly hasRoles: boolean;
+  /** mode entra-only: the caller is its app, even when it also sends a key (#18). */
+  readonly entraOnly: boolean;
 }
 
 export interface MemberDimension {
@@ -230,7 +253,7 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     priority: 1,
     weight: 1,
   }));
-  const largest = Math.max(1, accounts.length, ...routes.map((r) => r.memberCount));
+  const largest = Math.max(1, ...routes.map((r) => r.memberCount));
   const models = {
     object: "list",
     data: routes.map((r) => ({ id: r.name, object: "model", created: 0, owned_by: "aoai-gateway" })),
@@ -247,14 +270,15 @@ export function createPolicyContext(topology: Topology): PolicyContext {
       tokenQuota: c.tokenQuota ?? null,
       tokenQuotaPeriod: c.tokenQuotaPeriod ?? null,
     }));
-  const anyTokenLimit = policies.tokenLimit.enabled || consumerLimits.length > 0;
+  const everyCaller =
+    policies.tokenLimit.enabled || (topology.security.limitEveryCaller && topology.gateway.tier.tokenLimitPolicy);
+  const anyTokenLimit = everyCaller || consumerLimits.length > 0;
   return {
     apiId: API_ID,
     apiPath: API_PATH,
     routingMode: topology.routingMode,
     poolMode: topology.routingMode === "pool",
-    // APIM's retry count is 1..50 (Learn, retry policy); a pool has at most 30 members, so only a
-    // stored-response search over more than 51 accounts is cut short.
+    // APIM's retry count is 1..50 (Learn, retry policy); a pool has at most 30 members.
     retryCount: Math.min(MAX_RETRY_COUNT, Math.max(1, largest - 1)),
     cacheKeyPrefix: `aoai-gateway:${safe(topology.gateway.name, "gateway name")}:`,
     managedIdentityResource: COGNITIVE_SERVICES_RESOURCE,
@@ -263,8 +287,13 @@ export function createPolicyContext(topology: Topology): PolicyContext {
     routeNames: routes.map((r) => r.name).join(","),
     modelsJson: JSON.stringify(models),
     accountsJson: JSON.stringify(accounts),
+    operatorSubscriptionId: OPERATOR_SUBSCRIPTION_ID,
+    subscriptionKeyQuery: SUBSCRIPTION_KEY_QUERY,
+    multipartOperations: MULTIPART_OPERATIONS.join(","),
+    unmeteredOperations: UNMETERED_OPERATIONS.join(","),
+    unmeteredCallsPerMinute: topology.gateway.tier.tokenLimitPolicy ? topology.security.unmeteredCallsPerMinute : 0,
     routes,
-    tokenLimit: { enabled: policies.tokenLimit.enabled, tokensPerMinute: policies.tokenLimit.tokensPerMinute },
+    tokenLimit: { enabled: everyCaller, tokensPerMinute: policies.tokenLimit.tokensPerMinute },
     tokenMetrics,
     consumerLimits,
     anyTokenLimit,
@@ -282,7 +311,6 @@ export function createPolicyContext(topology: Topology): PolicyContext {
       return { name: safe(r.name, "deployment name"), deploymentType: types.size === 1 ? [...types][0] : "mixed" };
     }),
     memberHeader: MEMBER_HEADER,
-    operatorSubscriptionId: OPERATOR_SUBSCRIPTION_ID,
     boundedWait: {
       enabled: topology.maxWaitSeconds > 0,
       maxWaitSeconds: topology.maxWaitSeconds,
@@ -306,6 +334,7 @@ function clientAuthContext(topology: Topology): PolicyClientAuth {
     roles: auth.roles.map((r) => safe(r, "role")),
     hasClientAppIds: auth.clientAppIds.length > 0,
     hasRoles: auth.roles.length > 0,
+    entraOnly: auth.mode === "entra-only",
   };
 }
 

@@ -526,6 +526,8 @@ export interface RunOptions {
   readonly instances?: number;
   /** Seeds pool choice and the expressions' Guid/Random. Default 1. */
   readonly seed?: number;
+  /** `separate`: each unit has its own internal cache (cache loss between units, #18). Default shared. */
+  readonly instanceCache?: "shared" | "separate";
 }
 
 export interface ScenarioFiles {
@@ -581,6 +583,7 @@ export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): 
     opts.unavailableMode ?? "error",
     "--instances",
     String(opts.instances ?? 1),
+    ...(opts.instanceCache ? ["--instance-cache", opts.instanceCache] : []),
   ];
   const r = await run(...tool("emulate", args));
   if (r.code !== 0 && r.code !== 1) {

@@ -16,7 +16,9 @@
  *   `responses`); a header value written as a list gives the role's k-th
  *   member the k-th value (the last repeats).
  * - `requests` are the emulator's requests with placeholders `{route}`,
- *   `{siblingRoute}`, `{apiVersion}`, `{key}`; the consumer key is sent as
+ *   `{siblingRoute}`, `{apiVersion}`, `{key}` (the first consumer's key),
+ *   `{key2}` (the second consumer's, for attacks of one team on another, #18)
+ *   and `{operatorKey}` (the operator subscription's, #21); the consumer key is sent as
  *   `api-key` unless `noKey`; `forEachRoute` repeats a request for every route
  *   (label `<label>:<route>`).
  * - `load` generates, per route with known TPM, `requestsPerRoute` chat calls
@@ -28,6 +30,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { RoutingMode } from "../../infra/config/schema";
+import { OPERATOR_SUBSCRIPTION_ID } from "../../infra/model/names";
 import type { RouteMember, RouteModel, Topology } from "../../infra/model/topology";
 import {
   API_VERSION,
@@ -38,6 +41,8 @@ import {
   operatorKey,
   renderFor,
   runScenario,
+  writeJson,
+  type GatewayJson,
   type EmulatedRequest,
   type EmulatorOutput,
   type ScenarioJson,
@@ -98,6 +103,9 @@ export interface LoadTemplate {
  * - servedRateAtLeast: per label, the share of requests answered 200 is at least this;
  * - waitedBetween: the last upstream call of every request happened this many seconds after
  *   the request arrived, within [min, max] (the bounded wait, issue #21).
+ * - bodyMatches / bodyLacks: the response body matches / does not match this regular expression;
+ * - backendsIn: every upstream call addressed a member of this role (the pool's chosen member, or the
+ *   member backend the policy picked): the gateway routed to the route the scenario means (#18).
  */
 export interface Check {
   readonly label: string;
@@ -116,6 +124,9 @@ export interface Check {
   readonly retryAfterBetween?: readonly [number, number];
   readonly servedRateAtLeast?: number;
   readonly waitedBetween?: readonly [number, number];
+  readonly bodyMatches?: string;
+  readonly bodyLacks?: string;
+  readonly backendsIn?: Role;
 }
 
 export interface ScenarioTemplate {
@@ -130,6 +141,8 @@ export interface ScenarioTemplate {
   readonly scripts?: Readonly<Partial<Record<Role, readonly ResponseTemplate[]>>>;
   /** Gateway units: a number, or `capacity` for the stack's APIM units. Default 1. */
   readonly instances?: number | "capacity";
+  /** `separate`: each unit its own internal cache (what a second unit or region sees). Default shared. */
+  readonly instanceCache?: "shared" | "separate";
   readonly load?: LoadTemplate;
   readonly requests?: readonly RequestTemplate[];
   readonly expect: readonly Check[];
@@ -222,7 +235,13 @@ export interface Expanded {
 }
 
 /** The emulator scenario a template stands for on one stack. */
-export function expand(t: ScenarioTemplate, topology: Topology, binding: Binding, key: string): Expanded {
+export function expand(
+  t: ScenarioTemplate,
+  topology: Topology,
+  binding: Binding,
+  key: string,
+  otherKeys: Readonly<Record<string, string>> = {},
+): Expanded {
   const scripts: Record<string, UpstreamResponse[]> = {};
   for (const [role, entries] of Object.entries(t.scripts ?? {}) as [Role, readonly ResponseTemplate[]][]) {
     binding.roles[role].forEach((m, k) => {
@@ -248,6 +267,7 @@ export function expand(t: ScenarioTemplate, topology: Topology, binding: Binding
     siblingRoute: binding.siblingRoute?.name ?? "",
     apiVersion: API_VERSION,
     key,
+    ...otherKeys,
   };
   const requests: ScenarioRequest[] = [];
   for (const r of t.requests ?? []) {
@@ -491,6 +511,25 @@ export function check(t: ScenarioTemplate, output: EmulatorOutput, topology: Top
       });
       if (bad.length > 0) fail(`the last upstream call was not ${min}-${max} s after the request arrived`, bad);
     }
+    for (const [kind, pattern] of [
+      ["matches", c.bodyMatches],
+      ["lacks", c.bodyLacks],
+    ] as const) {
+      if (pattern === undefined) continue;
+      const re = new RegExp(pattern);
+      const bad = rs.filter((r) => re.test(r.body ?? "") !== (kind === "matches"));
+      if (bad.length > 0) {
+        fail(
+          `${bad.length} of ${rs.length} bodies ${kind === "matches" ? "do not match" : "match"} /${pattern}/; body: ${bad[0].body?.slice(0, 300)}`,
+          bad,
+        );
+      }
+    }
+    if (c.backendsIn !== undefined) {
+      const ids = inRole(c.backendsIn);
+      const bad = rs.filter((r) => r.attempts.some((a) => !ids.has(a.member ?? a.backend ?? "")));
+      if (bad.length > 0) fail(`${bad.length} of ${rs.length} requests called a backend outside ${c.backendsIn}`, bad);
+    }
     if (c.servedRateAtLeast !== undefined) {
       const byLabel = new Map<string, EmulatedRequest[]>();
       for (const r of rs) byLabel.set(r.label ?? "", [...(byLabel.get(r.label ?? "") ?? []), r]);
@@ -512,6 +551,27 @@ export function check(t: ScenarioTemplate, output: EmulatorOutput, topology: Top
   return failures;
 }
 
+/**
+ * The gateway with the operator subscription (#21 creates it in the program; until a stack's preview has it,
+ * the scenarios stand it in with the key gateway-from-preview would give it), and the keys templates name:
+ * `key2` (the second consumer's, when there is one) and `operatorKey`.
+ */
+function withOperator(gateway: GatewayJson, file: string): { file: string; keys: Record<string, string> } {
+  const operator = {
+    id: OPERATOR_SUBSCRIPTION_ID,
+    name: "aoai-gateway operator",
+    key: `key-${OPERATOR_SUBSCRIPTION_ID}`,
+  };
+  const consumers = gateway.subscriptions.filter((s) => s.id !== OPERATOR_SUBSCRIPTION_ID);
+  const keys: Record<string, string> = {
+    operatorKey: operator.key,
+    ...(consumers[1] ? { key2: consumers[1].key } : {}),
+  };
+  if (gateway.subscriptions.some((s) => s.id === OPERATOR_SUBSCRIPTION_ID)) return { file, keys };
+  const raw = JSON.parse(readFileSync(file, "utf8")) as { subscriptions: unknown[] };
+  return { file: writeJson({ ...raw, subscriptions: [...raw.subscriptions, operator] }, "gateway-operator"), keys };
+}
+
 /** Render, derive the gateway, expand, run and check one template on one stack variant. */
 export async function runTemplate(
   t: ScenarioTemplate,
@@ -523,9 +583,10 @@ export async function runTemplate(
   const binding = bind(topology, t.route);
   if (typeof binding === "string") throw new Error(`${stack}: ${binding}`);
   const gateway = await gatewayFor(stack, mode, t.config);
-  const { scenario, instances } = expand(t, topology, binding, consumerKey(gateway.gateway));
-  const files = { policy: apiPolicy, gateway: gateway.file };
-  const opts = { unavailableMode, instances, seed: 1 };
+  const { file, keys } = withOperator(gateway.gateway, gateway.file);
+  const { scenario, instances } = expand(t, topology, binding, consumerKey(gateway.gateway), keys);
+  const files = { policy: apiPolicy, gateway: file };
+  const opts = { unavailableMode, instances, seed: 1, instanceCache: t.instanceCache };
   try {
     const output = await runScenario({ ...files, scenario }, opts);
     return { failures: check(t, output, topology, binding), output };

@@ -87,12 +87,13 @@ function traceRecords(file: string): EmulatedRequest[] {
 const skip = emulatorSkipReason() !== null;
 
 describe("docs/clients.md", () => {
-  it("has the four JavaScript snippets the SDK test runs (AzureOpenAI and OpenAI v1, each chat+embeddings and Responses)", () => {
+  it("has the five JavaScript snippets the SDK test runs (AzureOpenAI and OpenAI v1, each chat+embeddings and Responses; v1 streamed Responses, #18)", () => {
     expect(snippets.map((s) => s.heading)).toEqual([
       "AzureOpenAI: chat completions and embeddings",
       "AzureOpenAI: Responses, retrieve and follow-up",
       "OpenAI (v1 API): chat completions and embeddings",
       "OpenAI (v1 API): Responses, retrieve and follow-up",
+      "OpenAI (v1 API): streamed Responses and follow-up",
     ]);
   });
 });
