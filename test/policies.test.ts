@@ -601,12 +601,12 @@ describe.each(EXAMPLE_NAMES.flatMap((stack) => MODES.map((mode) => ({ stack, mod
 );
 
 describe("team token limits in the examples", () => {
-  it("renders prod's two team limits, none in dev or staging", () => {
+  it("renders prod's two team limits, and in every example one for every other caller (#18)", () => {
     const limits = (stack: ExampleName) => all(parse(apiXml(stackTopology(stack))), "azure-openai-token-limit").length;
     expect(EXAMPLE_NAMES.map((s) => [s, limits(s)])).toEqual([
-      ["dev", 0],
-      ["prod", 2],
-      ["staging", 0],
+      ["dev", 1],
+      ["prod", 3],
+      ["staging", 1],
     ]);
   });
 });
