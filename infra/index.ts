@@ -8,6 +8,7 @@ import { ApiGateway } from "./components/api-gateway";
 import { OpenAiFleet } from "./components/fleet";
 import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
+import { consumerKeySecrets, furtherGateways } from "./components/gateway-regions";
 import { GatewayBackends } from "./components/gateway-backends";
 import { Monitoring } from "./components/monitoring";
 import { GatewayWorkbook } from "./components/workbook";
@@ -31,12 +32,24 @@ const members = new GatewayBackends("backends", {
   provider: gatewayProvider,
 });
 new GatewayAccess("access", { topology, principalId: apim.principalId, accounts: fleet.accounts, providers });
+// Several v2 gateways behind Front Door (issue #22) take the same consumer keys everywhere: set explicitly.
+const keySecrets = topology.gateway.frontDoor ? consumerKeySecrets("consumer-keys", topology) : undefined;
 const api = new GatewayApi("api", {
   topology,
   ...service,
   provider: gatewayProvider,
   policies: renderPolicies(topology),
   policyDependsOn: [...members.backends.values(), ...members.pools.values()],
+  consumerKeySecrets: keySecrets,
+});
+const regional = furtherGateways("regions", {
+  topology,
+  providers,
+  provider: gatewayProvider,
+  accounts: fleet.accounts,
+  resourceGroupName: apim.resourceGroupName,
+  primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
+  consumerKeySecrets: keySecrets,
 });
 
 // Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
@@ -70,10 +83,12 @@ const workbook = monitoring
     })
   : undefined;
 
-/** The one endpoint clients use as their Azure OpenAI endpoint. */
-export const gatewayUrl = apim.gatewayUrl;
+/** The one endpoint clients use as their Azure OpenAI endpoint (the Front Door's, with several v2 gateways). */
+export const gatewayUrl = regional.frontDoorUrl ?? apim.gatewayUrl;
+/** Every gateway region and the URL that reaches it directly (issue #22). */
+export const gatewayRegions = regional.regionUrls;
 /** Per route: the URL of its deployment path. */
-export const routeEndpoints = apim.gatewayUrl.apply((url) =>
+export const routeEndpoints = gatewayUrl.apply((url) =>
   Object.fromEntries(topology.routes.map((r) => [r.name, routeEndpoint(url, r.name)])),
 );
 /** Every pool member with where it runs and how it is weighted (the plan's members, with their APIM ids). */

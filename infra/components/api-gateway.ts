@@ -19,6 +19,7 @@
  */
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import { type GatewayRegionModel, TIER_REGIONS } from "../model/gateway-regions";
 import type { GatewayModel } from "../model/topology";
 
 /** First Microsoft.ApiManagement API version that accepts the PremiumV2 SKU. */
@@ -35,9 +36,34 @@ export interface ApimServiceProperties {
  * longer than azure-native's default wait; v2 tiers take minutes.
  */
 export function apimTimeouts(gateway: GatewayModel): pulumi.CustomTimeouts {
-  return gateway.tier.family === "classic"
-    ? { create: "3h", update: "3h", delete: "2h" }
-    : { create: "1h", update: "1h", delete: "1h" };
+  if (gateway.tier.family !== "classic") return { create: "1h", update: "1h", delete: "1h" };
+  // Adding or removing an additional location is a long-running update of the whole service (45+ minutes
+  // per location in users' reports, issue #22): two more hours per further location.
+  const extra = 2 * additionalLocations(gateway).length;
+  return { create: `${3 + extra}h`, update: `${3 + extra}h`, delete: `${2 + extra}h` };
+}
+
+/**
+ * Classic Premium's further regions (issue #22): one entry per location with its own units and zones. Zones
+ * are sent only where the stack sets them: an empty list is not "no zones" to ARM, and a location's zones
+ * could not be unset once sent (hashicorp/terraform-provider-azurerm#17515).
+ */
+export function additionalLocations(
+  gateway: GatewayModel,
+): azure.types.input.apimanagement.AdditionalLocationArgs[] {
+  if (TIER_REGIONS[gateway.sku].multiRegion !== "additionalLocations") return [];
+  return gateway.regions
+    .filter((r) => !r.primary)
+    .map((r) => ({
+      location: r.location,
+      sku: { name: gateway.sku, capacity: r.capacity },
+      ...(r.zones.length > 0 ? { zones: [...r.zones] } : {}),
+    }));
+}
+
+/** Zones of one service's own location, only when set (see additionalLocations). */
+export function serviceZones(region: GatewayRegionModel): { zones?: string[] } {
+  return region.zones.length > 0 ? { zones: [...region.zones] } : {};
 }
 
 /**
@@ -78,6 +104,13 @@ export interface ApiGatewayArgs {
   readonly provider: azure.Provider;
   /** Optional. Tags for the service and its resource group. Default: none. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Optional. The gateway region this service serves (v2 tiers: one service per region, issue #22).
+   * Default: the primary region, which on classic Premium carries every additional location.
+   */
+  readonly region?: GatewayRegionModel;
+  /** Optional. Resource group to create the service in (a further v2 region shares the primary's). Default: the gateway's. */
+  readonly resourceGroupName?: pulumi.Input<string>;
 }
 
 export class ApiGateway extends pulumi.ComponentResource {
@@ -92,10 +125,13 @@ export class ApiGateway extends pulumi.ComponentResource {
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:gateway:ApiGateway", name, {}, opts);
     const { gateway, provider } = args;
+    const region = args.region ?? gateway.regions[0];
     const tags = { ...(args.tags ?? {}) };
     const child = { parent: this, provider };
 
-    const resourceGroupName: pulumi.Output<string> = gateway.resourceGroup.existing
+    const resourceGroupName: pulumi.Output<string> = args.resourceGroupName
+      ? pulumi.output(args.resourceGroupName)
+      : gateway.resourceGroup.existing
       ? pulumi.output(gateway.resourceGroup.name)
       : new azure.resources.ResourceGroup(
           `${name}-rg`,
@@ -118,10 +154,10 @@ export class ApiGateway extends pulumi.ComponentResource {
           resourceProviderNamespace: "Microsoft.ApiManagement",
           parentResourcePath: "",
           resourceType: "service",
-          resourceName: gateway.serviceName,
+          resourceName: region.serviceName,
           apiVersion: PREMIUM_V2_API_VERSION,
-          location: gateway.location,
-          sku: { name: gateway.sku, capacity: gateway.capacity },
+          location: region.location,
+          sku: { name: gateway.sku, capacity: region.capacity },
           identity: { type: azure.resources.ResourceIdentityType.SystemAssigned },
           properties,
           tags,
@@ -135,10 +171,14 @@ export class ApiGateway extends pulumi.ComponentResource {
       const service = new azure.apimanagement.ApiManagementService(
         name,
         {
-          serviceName: gateway.serviceName,
+          serviceName: region.serviceName,
           resourceGroupName,
-          location: gateway.location,
-          sku: { name: gateway.sku, capacity: gateway.capacity },
+          location: region.location,
+          sku: { name: gateway.sku, capacity: region.capacity },
+          ...serviceZones(region),
+          ...(region.primary && additionalLocations(gateway).length > 0
+            ? { additionalLocations: additionalLocations(gateway) }
+            : {}),
           identity: { type: azure.apimanagement.ApimIdentityType.SystemAssigned },
           ...properties,
           enableClientCertificate: enableClientCertificate(gateway),
@@ -155,7 +195,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     this.resourceGroupName = resourceGroupName;
     this.principalId = identity.apply((i) => {
       if (!i?.principalId)
-        throw new Error(`API Management service ${gateway.serviceName} returned no system-assigned identity`);
+        throw new Error(`API Management service ${region.serviceName} returned no system-assigned identity`);
       return i.principalId;
     });
     this.gatewayUrl = pulumi.interpolate`https://${this.serviceName}.azure-api.net`;

@@ -39,6 +39,17 @@ export interface GatewayApiArgs {
   readonly policies: readonly RenderedPolicy[];
   /** Required. Resources the policy refers to by id (backends, pools). */
   readonly policyDependsOn: readonly pulumi.Resource[];
+  /**
+   * Optional. Each consumer's primary and secondary key, set explicitly (issue #22: several v2 gateways behind
+   * Front Door must accept the same key wherever a request lands). Default: APIM generates the keys.
+   */
+  readonly consumerKeySecrets?: ReadonlyMap<string, ConsumerKeySecrets>;
+}
+
+/** The two keys of one consumer's subscription (Pulumi secrets from @pulumi/random). */
+export interface ConsumerKeySecrets {
+  readonly primary: pulumi.Input<string>;
+  readonly secondary: pulumi.Input<string>;
 }
 
 export class GatewayApi extends pulumi.ComponentResource {
@@ -129,6 +140,7 @@ export class GatewayApi extends pulumi.ComponentResource {
     );
 
     const keys = topology.consumers.map((consumer) => {
+      const explicit = args.consumerKeySecrets?.get(consumer.name);
       const subscription = new azure.apimanagement.Subscription(
         `${name}-consumer-${consumer.name}`,
         {
@@ -137,9 +149,11 @@ export class GatewayApi extends pulumi.ComponentResource {
           displayName: consumer.displayName ?? consumer.name,
           scope: pulumi.interpolate`/products/${product.name}`,
           state: azure.apimanagement.SubscriptionState.Active,
+          ...(explicit ? { primaryKey: explicit.primary, secondaryKey: explicit.secondary } : {}),
         },
         { ...child, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
       );
+      if (explicit) return pulumi.output(explicit.primary).apply((key) => [consumer.name, key] as const);
       const secrets = azure.apimanagement.listSubscriptionSecretsOutput(
         { ...service, sid: subscription.name },
         { parent: this, provider },

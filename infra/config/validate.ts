@@ -23,12 +23,13 @@ import {
   TIERS,
   isProvisioned,
 } from "./schema";
+import { gatewayRegionProblems, poolsPerRoute, rawLocalityOf, regionCountOf } from "./gateway-regions";
 import { didYouMean } from "./suggest";
 
 /** A validated config with every default resolved. */
 export interface ValidConfig extends ParsedConfig {
   readonly gateway: ParsedConfig["gateway"] & { readonly capacity: number };
-  readonly routing: { readonly mode: RoutingMode };
+  readonly routing: ParsedConfig["routing"] & { readonly mode: RoutingMode };
 }
 
 export class ConfigError extends Error {
@@ -227,7 +228,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   return {
     ...config,
     gateway: { ...config.gateway, capacity: config.gateway.capacity ?? tier.minUnits },
-    routing: { mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy") },
+    routing: { ...config.routing, mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy") },
   };
 }
 
@@ -469,7 +470,10 @@ function crossFieldProblems(raw: unknown): Problem[] {
     // Every route member is one APIM backend, and pool mode adds one pool per route (issue #9).
     const members = [...routes.values()].reduce((n, r) => n + r.members.length, 0);
     const mode = asRecord(root.routing).mode ?? (tier.circuitBreaker ? "pool" : "policy");
-    const pools = mode === "pool" ? routes.size : 0;
+    // With locality on in several gateway regions, pool mode has one pool per route and region (issue #22).
+    const regions = regionCountOf(root);
+    const pools =
+      mode === "pool" ? [...routes.keys()].reduce((n, r) => n + poolsPerRoute(regions, rawLocalityOf(root, r)), 0) : 0;
     if (members + pools > tier.maxBackends) {
       problems.push({
         path: ["backends"],
@@ -477,6 +481,7 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   }
+  problems.push(...gatewayRegionProblems(root, [...routes.keys()]));
   problems.push(...weightProblems(root));
   // Consumers: one APIM subscription each, so names must be unique.
   const consumerAt = new Map<string, number>();
