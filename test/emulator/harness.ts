@@ -497,6 +497,42 @@ export interface RunOptions {
   readonly instances?: number;
   /** Seeds pool choice and the expressions' Guid/Random. Default 1. */
   readonly seed?: number;
+  /**
+   * Gateway regions of the units (`--instance-regions`): unit i runs in region i mod n, with that region's
+   * `context.Deployment.Region` and internal cache (issue #22). Default: none (the gateway JSON's region).
+   */
+  readonly instanceRegions?: readonly string[];
+}
+
+/**
+ * Region names as APIM's `context.Deployment.Region` gives them (display names; the policy must accept ARM
+ * names too, which the regions without an entry here exercise).
+ */
+const REGION_DISPLAY_NAMES: Readonly<Record<string, string>> = {
+  swedencentral: "Sweden Central",
+  eastus2: "East US 2",
+  westeurope: "West Europe",
+  westus3: "West US 3",
+  francecentral: "France Central",
+};
+
+export function regionDisplayName(location: string): string {
+  return REGION_DISPLAY_NAMES[location] ?? location;
+}
+
+/**
+ * How a stack's units run in the emulator (issue #22): a stack with several gateway regions runs at least one
+ * unit per region (`--instances N --instance-regions R1,R2`, N a multiple of the regions), so requests
+ * alternate between the regions as a global front door spreads them; other stacks run `instances` units in
+ * the gateway JSON's region.
+ */
+export function unitsFor(topology: Topology, instances: number): { instances: number; instanceRegions?: string[] } {
+  const regions = topology.gateway.regions.map((r) => regionDisplayName(r.location));
+  if (regions.length < 2) return { instances };
+  return {
+    instances: Math.ceil(Math.max(instances, regions.length) / regions.length) * regions.length,
+    instanceRegions: regions,
+  };
 }
 
 export interface ScenarioFiles {
@@ -552,6 +588,9 @@ export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): 
     opts.unavailableMode ?? "error",
     "--instances",
     String(opts.instances ?? 1),
+    ...(opts.instanceRegions && opts.instanceRegions.length > 0
+      ? ["--instance-regions", opts.instanceRegions.join(",")]
+      : []),
   ];
   const r = await run(...tool("emulate", args));
   if (r.code !== 0 && r.code !== 1) {
