@@ -141,10 +141,15 @@ function computedState(type: string, name: string): Record<string, unknown> {
     case "azure-native:apimanagement:ApiManagementService":
     case "azure-native:resources:Resource":
       return { identity: { type: "SystemAssigned", principalId: `${name}-principal-id`, tenantId: "mock-tenant" } };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-random-password-${name}` };
     case "azure-native:applicationinsights:Component":
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,
       };
+    // Front Door assigns its endpoint's host name (issue #22).
+    case "azure-native:cdn:AFDEndpoint":
+      return { hostName: `${name}-mock.z01.azurefd.net` };
     default:
       return {};
   }

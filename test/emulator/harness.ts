@@ -27,7 +27,7 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { basename, delimiter, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { loadTopology } from "../../infra/cli/common";
 import { readStackConfig, stackFile, stackNames } from "../../infra/config/load";
@@ -120,10 +120,19 @@ function variantKey(v: Variant): string {
 }
 
 /** A short folder-safe name for a variant. */
+/**
+ * A variant's stack is a stack name (`stacks/Pulumi.<name>.yaml`) or the path of a test fixture
+ * `.../Pulumi.<name>.yaml` (issue #22: fixtures the tests own, test/fixtures/<topic>/).
+ */
+function stackSource(stack: string): { file: string; name: string } {
+  if (!stack.endsWith(".yaml")) return { file: stackFile(stack, REPO_ROOT), name: stack };
+  return { file: resolve(REPO_ROOT, stack), name: basename(stack).replace(/^Pulumi\./, "").replace(/\.yaml$/, "") };
+}
+
 function variantSlug(v: Variant): string {
   let h = 0;
   for (const c of JSON.stringify(v.overrides ?? {})) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `${v.stack}-${v.mode}-${h.toString(16)}`;
+  return `${stackSource(v.stack).name}-${v.mode}-${h.toString(16)}`;
 }
 
 /**
@@ -132,14 +141,15 @@ function variantSlug(v: Variant): string {
  * `<scratch>/<variant>/Pulumi.<stack>.yaml` (so the preview's stack name stays the stack's).
  */
 export function variantFile(v: Variant): string {
-  const config = structuredClone(readStackConfig(stackFile(v.stack, REPO_ROOT)));
+  const source = stackSource(v.stack);
+  const config = structuredClone(readStackConfig(source.file));
   for (const [key, value] of Object.entries(v.overrides ?? {})) config[`aoai-gateway:${key}`] = value;
   const routing = config["aoai-gateway:routing"];
   config["aoai-gateway:routing"] = {
     ...(routing !== null && typeof routing === "object" ? routing : {}),
     mode: v.mode,
   };
-  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${v.stack}.yaml`);
+  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${source.name}.yaml`);
   writeFileSync(file, stringify({ config }));
   return file;
 }
@@ -464,6 +474,8 @@ export interface EmulatedAttempt {
 
 export interface EmulatedRequest {
   readonly index: number;
+  /** The gateway unit that ran it (`--instances`); with `--instance-regions`, unit k runs in region k mod n. */
+  readonly instance?: number;
   readonly at: number;
   readonly method: string;
   readonly path: string;
