@@ -3,6 +3,7 @@
  * before it is deployed. Pure: imports nothing from Pulumi or Azure, never
  * sleeps (simulated clock), deterministic for a seed.
  */
+import { regionalPriorities } from "../model/gateway-regions";
 import type { RouteMember, Topology } from "../model/topology";
 import { createPolicyContext } from "../policies/render";
 import { Gateway, type GatewayRoute } from "./gateway";
@@ -36,6 +37,48 @@ export interface SimulationOptions {
   readonly routeRpm?: Readonly<Record<string, number>>;
   /** Called after every upstream call with the member's backend id (tests, traces). */
   readonly onCall?: (t: number, backend: string, status: 200 | 429) => void;
+  /**
+   * Several gateway regions (issue #22): each client request arrives at one region, by these shares (region ->
+   * weight; default: equal). Regions the topology does not have are an error.
+   */
+  readonly regionSplit?: Readonly<Record<string, number>>;
+  /** A gateway region that is down from `from` until `until` (seconds). */
+  readonly regionOutage?: RegionOutage;
+  /**
+   * Seconds after an outage starts during which requests arriving at the failed region still fail (the global
+   * front door has not yet taken it out: probes every 30 s, unhealthy after 2 of 4 fail). Default 60.
+   */
+  readonly failoverSeconds?: number;
+}
+
+export interface RegionOutage {
+  readonly region: string;
+  readonly from: number;
+  readonly until: number;
+}
+
+export interface SimulatedRegion {
+  readonly location: string;
+  /** Requests that arrived at this region (by the split). */
+  readonly offeredRequests: number;
+  /** Requests this region's gateway served (its own and those failed over to it). */
+  readonly servedRequests: number;
+  /** Requests this region's gateway handled that arrived at another (failed) region. */
+  readonly failedOverIn: number;
+  /** Share of all served requests. */
+  readonly servedShare: number;
+}
+
+export interface SimulatedOutage extends RegionOutage {
+  readonly failoverSeconds: number;
+  /** Requests offered (at every region) while the region was down. */
+  readonly offeredRequests: number;
+  readonly servedRequests: number;
+  readonly servedShare: number;
+  /** Requests that arrived at the failed region before the front door took it out: failed (503). */
+  readonly lostBeforeFailover: number;
+  /** Requests that arrived at the failed region after that and were served elsewhere. */
+  readonly failedOver: number;
 }
 
 export interface SimulatedPriority {
@@ -121,6 +164,10 @@ export interface SimulationResult {
   readonly routes: readonly SimulatedRoute[];
   readonly members: readonly SimulatedMember[];
   readonly timeSeries: { readonly bucketSeconds: number; readonly points: readonly TimePoint[] };
+  /** Per gateway region (issue #22): present when the gateway runs in more than one region. */
+  readonly regions?: readonly SimulatedRegion[];
+  /** The region outage, when one was simulated. */
+  readonly outage?: SimulatedOutage;
   readonly warnings: readonly string[];
 }
 
@@ -197,20 +244,56 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   });
 
   const context = createPolicyContext(topology);
-  const units = Math.max(1, topology.gateway.capacity);
-  const gateway = new Gateway(
-    {
-      mode: topology.routingMode,
-      units,
-      retryCount: context.retryCount,
-      circuitBreaker: topology.circuitBreaker,
-      cache: options.cache,
-      onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
-    },
-    members,
-    upstreams,
-    Array.from({ length: units }, (_, u) => createRng(seed, 100 + u)),
-  );
+  // One gateway per region (issue #22): its own units, breakers, caches and random generators, the members'
+  // priorities as that region's locality orders them; the accounts (upstreams) are shared.
+  const regions = topology.gateway.regions;
+  const gateways = regions.map((region, g) => {
+    const regional = topology.routes.flatMap((r) => {
+      const p = regionalPriorities(r.members, region.location, r.locality);
+      return r.members.map((m, i) => (r.locality === "off" ? m : { ...m, priority: p[i] }));
+    });
+    const regionUnits = Math.max(1, region.capacity);
+    return new Gateway(
+      {
+        mode: topology.routingMode,
+        units: regionUnits,
+        retryCount: context.retryCount,
+        circuitBreaker: topology.circuitBreaker,
+        cache: options.cache,
+        onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
+      },
+      regional,
+      upstreams,
+      Array.from({ length: regionUnits }, (_, u) => createRng(seed, 100 + 1000 * g + u)),
+    );
+  });
+  const units = regions.reduce((n, r) => n + Math.max(1, r.capacity), 0);
+  const split = regionWeights(topology, options.regionSplit);
+  const outage = options.regionOutage;
+  if (outage && !regions.some((r) => r.location === outage.region)) {
+    throw new RangeError(
+      `region outage ${outage.region}: not a gateway region (${regions.map((r) => r.location).join(", ")})`,
+    );
+  }
+  const failoverSeconds = options.failoverSeconds ?? 60;
+  const regionRng = createRng(seed, 7);
+  const perRegion = regions.map(() => ({ offered: 0, served: 0, failedOverIn: 0 }));
+  const out = { offered: 0, served: 0, lost: 0, failedOver: 0 };
+  const down = (g: number, t: number) =>
+    outage !== undefined && regions[g].location === outage.region && t >= outage.from && t < outage.until;
+  const pickRegion = (exclude: number): number => {
+    let total = 0;
+    split.forEach((w, g) => (total += g === exclude ? 0 : w));
+    if (total <= 0) return -1;
+    let r = regionRng.next() * total;
+    for (let g = 0; g < split.length; g++) {
+      if (g === exclude) continue;
+      r -= split[g];
+      if (r < 0) return g;
+    }
+    return split.findIndex((w, g) => g !== exclude && w > 0);
+  };
+  const lostOutcome = { status: 503 as const, servedBy: -1, calls: 0, spillover: false };
 
   const bucketSeconds = Math.max(1, Math.ceil(duration / 120));
   const buckets = Math.ceil(duration / bucketSeconds);
@@ -232,7 +315,23 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   let upstreamCalls = 0;
 
   forEachOfferedRequest(topology, options, (t, r) => {
-    const o = gateway.handle(t, routes[r], tokens);
+    const arrival = regions.length > 1 ? pickRegion(-1) : 0;
+    let serving = arrival;
+    const inOutage = outage !== undefined && t >= outage.from && t < outage.until;
+    if (down(arrival, t)) {
+      // The front door still sends here until it has seen the region fail; then to another region.
+      serving = outage && t < outage.from + failoverSeconds ? -1 : pickRegion(arrival);
+    }
+    const o = serving < 0 ? lostOutcome : gateways[serving].handle(t, routes[r], tokens);
+    perRegion[arrival].offered++;
+    if (serving >= 0 && serving !== arrival) perRegion[serving].failedOverIn++;
+    if (serving >= 0 && o.status === 200) perRegion[serving].served++;
+    if (inOutage) {
+      out.offered++;
+      if (o.status === 200) out.served++;
+      if (serving < 0) out.lost++;
+      else if (serving !== arrival) out.failedOver++;
+    }
     const s = perRoute[r];
     const b = Math.min(buckets - 1, Math.floor(t / bucketSeconds));
     requests++;
@@ -314,7 +413,15 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       };
     }),
     members: members.map((m, i) => {
-      const c = gateway.counters[i];
+      const c = gateways.reduce(
+        (sum, g) => ({
+          calls: sum.calls + g.counters[i].calls,
+          served: sum.served + g.counters[i].served,
+          throttled: sum.throttled + g.counters[i].throttled,
+          spilloverServed: sum.spilloverServed + g.counters[i].spilloverServed,
+        }),
+        { calls: 0, served: 0, throttled: 0, spilloverServed: 0 },
+      );
       const servedTpm = round((c.served * tokens) / minutes);
       const quota = m.deployment.capacityTpm;
       return {
@@ -347,6 +454,45 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
         };
       }),
     },
+    ...(regions.length > 1
+      ? {
+          regions: regions.map((region, g) => ({
+            location: region.location,
+            offeredRequests: perRegion[g].offered,
+            servedRequests: perRegion[g].served,
+            failedOverIn: perRegion[g].failedOverIn,
+            servedShare: servedRequests > 0 ? round(perRegion[g].served / servedRequests, 4) : 0,
+          })),
+        }
+      : {}),
+    ...(outage
+      ? {
+          outage: {
+            ...outage,
+            failoverSeconds,
+            offeredRequests: out.offered,
+            servedRequests: out.served,
+            servedShare: out.offered > 0 ? round(out.served / out.offered, 4) : 1,
+            lostBeforeFailover: out.lost,
+            failedOver: out.failedOver,
+          },
+        }
+      : {}),
     warnings,
   };
+}
+
+/** Arrival weights per gateway region, in the topology's order: the split given, else equal. */
+export function regionWeights(topology: Topology, split?: Readonly<Record<string, number>>): number[] {
+  const regions = topology.gateway.regions.map((r) => r.location);
+  if (!split) return regions.map(() => 1);
+  for (const [region, w] of Object.entries(split)) {
+    if (!regions.includes(region)) {
+      throw new RangeError(`region split ${region}: not a gateway region (${regions.join(", ")})`);
+    }
+    if (!(w >= 0)) throw new RangeError(`region split ${region}: ${w} is not a share (0 or more)`);
+  }
+  const weights = regions.map((r) => split[r] ?? 0);
+  if (weights.every((w) => w === 0)) throw new RangeError("region split: every share is 0");
+  return weights;
 }

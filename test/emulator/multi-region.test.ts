@@ -168,7 +168,6 @@ describe.skipIf(skip)("gateway regions, executed", { timeout: EMULATOR_TEST_TIME
                 label: "retrieve",
               },
               ...Array.from({ length: other - 1 }, (_, k) => filler(1 + k / 10)),
-              filler(2),
               {
                 at: 3,
                 method: "POST",
