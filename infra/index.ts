@@ -42,15 +42,18 @@ const api = new GatewayApi("api", {
   policyDependsOn: [...members.backends.values(), ...members.pools.values()],
   consumerKeySecrets: keySecrets,
 });
-const regional = furtherGateways("regions", {
-  topology,
-  providers,
-  provider: gatewayProvider,
-  accounts: fleet.accounts,
-  resourceGroupName: apim.resourceGroupName,
-  primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
-  consumerKeySecrets: keySecrets,
-});
+// Further v2 gateways and their Front Door exist only with a Front Door (classic Premium: one service).
+const regional = topology.gateway.frontDoor
+  ? furtherGateways("regions", {
+      topology,
+      providers,
+      provider: gatewayProvider,
+      accounts: fleet.accounts,
+      resourceGroupName: apim.resourceGroupName,
+      primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
+      consumerKeySecrets: keySecrets,
+    })
+  : undefined;
 
 // Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
 const monitoring = topology.monitoring.enabled
@@ -84,9 +87,13 @@ const workbook = monitoring
   : undefined;
 
 /** The one endpoint clients use as their Azure OpenAI endpoint (the Front Door's, with several v2 gateways). */
-export const gatewayUrl = regional.frontDoorUrl ?? apim.gatewayUrl;
+export const gatewayUrl = regional?.frontDoorUrl ?? apim.gatewayUrl;
 /** Every gateway region and the URL that reaches it directly (issue #22). */
-export const gatewayRegions = regional.regionUrls;
+export const gatewayRegions = topology.gateway.regions.map((r) => ({
+  location: r.location,
+  url: r.url,
+  primary: r.primary,
+}));
 /** Per route: the URL of its deployment path. */
 export const routeEndpoints = gatewayUrl.apply((url) =>
   Object.fromEntries(topology.routes.map((r) => [r.name, routeEndpoint(url, r.name)])),

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { run } from "../infra/cli/main";
 import type { RecordedResource } from "../infra/cli/mock-run";
 import { stackNameOf } from "../infra/cli/preview";
+import { PINNED_PROD } from "./helpers/program";
 
 const ROOT = join(__dirname, "..");
 
@@ -18,7 +19,7 @@ function cli(...args: string[]) {
 }
 
 describe("aoai-gateway preview --json", () => {
-  const r = cli("preview", "--stack", "prod", "--json");
+  const r = cli("preview", "--config", PINNED_PROD, "--json");
   const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
 
   it("exits 0 with nothing on stderr", () => {

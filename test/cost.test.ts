@@ -15,8 +15,9 @@ import type { Plan } from "../infra/model/plan";
 import { buildTopology } from "../infra/model/topology";
 import { cli } from "./helpers/cli";
 import { backend, deployment, validRawConfig } from "./helpers/config-fixtures";
+import { PINNED_PROD } from "./helpers/program";
 
-const prod = () => loadTopology(stackFile("prod"));
+const prod = () => loadTopology(PINNED_PROD);
 
 /** One gpt-4o GlobalStandard member of 100K TPM (the fixture). */
 const single = () => buildTopology(validateConfig(validRawConfig()));

@@ -4,11 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MockRunResult } from "../infra/cli/mock-run";
-import { stackFile } from "../infra/config/load";
 import { loadTopology } from "../infra/cli/common";
 import { renderPolicies } from "../infra/policies/render";
 import { API_OPERATIONS } from "../infra/model/names";
-import { T, named, ofType, runStack, stackConfig, withConfig } from "./helpers/program";
+import { PINNED_PROD, T, named, ofType, runStack, stackConfig, withConfig } from "./helpers/program";
 
 const PROD_SERVICE =
   "/subscriptions/00000000-0000-0000-0000-0000000a0001/resourceGroups/contoso-ai-gateway-rg/providers/Microsoft.ApiManagement/service/contoso-ai-554e8197";
@@ -344,7 +343,7 @@ describe("client API", () => {
   });
 
   it("attaches exactly the text `aoai-gateway render` writes for the stack", () => {
-    const rendered = renderPolicies(loadTopology(stackFile("prod")));
+    const rendered = renderPolicies(loadTopology(PINNED_PROD));
     expect(rendered.map((p) => p.scope)).toEqual(["api"]);
     expect(named(prod, T.apiPolicy, "api-azure-openai-policy").inputs.value).toBe(rendered[0].xml);
   });

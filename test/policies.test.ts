@@ -8,7 +8,9 @@ import { namespaceConfig, readStackConfig, stackFile, stackNames } from "../infr
 import type { RoutingMode } from "../infra/config/schema";
 import { validateConfig } from "../infra/config/validate";
 import { backendId, poolId } from "../infra/model/names";
+import { regionalPriorities } from "../infra/model/gateway-regions";
 import { buildTopology, type Topology } from "../infra/model/topology";
+import { PINNED_PROD } from "./helpers/program";
 import {
   COGNITIVE_SERVICES_RESOURCE,
   MAX_RETRY_COUNT,
@@ -40,7 +42,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A stack's topology; with `mode`, from a cloned config whose `routing.mode` is set to it. */
 function stackTopology(stack: string, mode?: RoutingMode): Topology {
-  const raw = structuredClone(namespaceConfig(readStackConfig(stackFile(stack))));
+  // "pinned-prod": prod's single-region copy the pins read (test/fixtures/examples, #17); #22 changed stacks/.
+  const file = stack === "pinned-prod" ? PINNED_PROD : stackFile(stack);
+  const raw = structuredClone(namespaceConfig(readStackConfig(file)));
   if (mode) {
     const routing = raw.routing !== null && typeof raw.routing === "object" ? raw.routing : {};
     raw.routing = { ...routing, mode };
@@ -159,7 +163,7 @@ function emittedMembers(xml: string): Record<string, PolicyMember[]> {
 function expectedMembers(topology: Topology, route: string): PolicyMember[] {
   const r = topology.routes.find((x) => x.name === route);
   if (!r) throw new Error(`no route ${route}`);
-  return r.members.map((m) => ({
+  return r.members.map((m, i) => ({
     id: m.backendId,
     backend: m.backendId,
     url: `${m.accountEndpoint}openai`,
@@ -167,6 +171,14 @@ function expectedMembers(topology: Topology, route: string): PolicyMember[] {
     weight: m.weight,
     location: m.location,
     subscription: m.subscription.alias,
+    // issue #22: with locality on, the member's priority per gateway region
+    ...(r.locality !== "off"
+      ? {
+          regional: Object.fromEntries(
+            topology.gateway.regions.map((g) => [g.location, regionalPriorities(r.members, g.location, r.locality)[i]]),
+          ),
+        }
+      : {}),
   }));
 }
 
@@ -175,7 +187,7 @@ const CASES = STACKS.flatMap((stack) => MODES.map((mode) => ({ stack, mode })));
 // ---- createPolicyContext ---------------------------------------------------
 
 describe("createPolicyContext", () => {
-  const prodTopology = stackTopology("prod");
+  const prodTopology = stackTopology("pinned-prod");
   const prod = createPolicyContext(prodTopology);
 
   it("carries one route per topology route, with the pool id and member count", () => {
@@ -261,7 +273,7 @@ describe("createPolicyContext", () => {
   });
 
   it("follows the topology's routing mode", () => {
-    const policy = createPolicyContext(stackTopology("prod", "policy"));
+    const policy = createPolicyContext(stackTopology("pinned-prod", "policy"));
     expect([prod.routingMode, prod.poolMode, policy.routingMode, policy.poolMode]).toEqual([
       "pool",
       true,
@@ -562,7 +574,7 @@ describe.each(CASES)("api policy, stack $stack, routing mode $mode", ({ stack, m
 // ---- What differs between the modes ----------------------------------------
 
 describe("pool mode", () => {
-  const topology = stackTopology("prod", "pool");
+  const topology = stackTopology("pinned-prod", "pool");
   const xml = apiXml(topology);
   const root = parse(xml);
   const retry = all(root, "retry")[0];
@@ -595,7 +607,7 @@ describe("pool mode", () => {
 });
 
 describe("policy mode", () => {
-  const topology = stackTopology("prod", "policy");
+  const topology = stackTopology("pinned-prod", "policy");
   const xml = apiXml(topology);
   const root = parse(xml);
   const retry = all(root, "retry")[0];
@@ -623,7 +635,7 @@ describe("policy mode", () => {
 });
 
 describe("both modes", () => {
-  const xml = apiXml(stackTopology("prod", "pool"));
+  const xml = apiXml(stackTopology("pinned-prod", "pool"));
   const root = parse(xml);
   const retry = all(root, "retry")[0];
 

@@ -10,6 +10,7 @@ import { buildTopology, type Topology } from "../infra/model/topology";
 import { PROFILES } from "../infra/sim/load";
 import { simulate } from "../infra/sim/simulate";
 import { backend, deployment, validRawConfig, type RawConfigFixture } from "./helpers/config-fixtures";
+import { PINNED_PROD } from "./helpers/program";
 
 const MODES = ["pool", "policy"] as const;
 
@@ -48,8 +49,9 @@ function weighted(mode: "pool" | "policy"): Topology {
   return topologyOf(raw);
 }
 
+// "prod" reads its single-region copy (test/fixtures/examples, #17): #22 made stacks/ prod two-region.
 const stack = (name: string, mode: "pool" | "policy") =>
-  loadTopology(stackFile(name), (raw) => {
+  loadTopology(name === "prod" ? PINNED_PROD : stackFile(name), (raw) => {
     raw.routing = { mode };
   });
 

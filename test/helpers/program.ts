@@ -4,15 +4,20 @@
  * imported after that, so they share one fresh @pulumi/pulumi and every run
  * executes the program again.
  */
+import { join } from "node:path";
 import { vi } from "vitest";
 import { readStackConfig, stackFile } from "../../infra/config/load";
 import type { MockRunResult, RecordedResource } from "../../infra/cli/mock-run";
 
 export type { RecordedResource };
 
+/** Pinned tests read prod's single-region copy (test/fixtures/examples, as #17 moves pins; #22 changed stacks/). */
 export function stackConfig(stack: string): Record<string, unknown> {
-  return readStackConfig(stackFile(stack));
+  return readStackConfig(stack === "prod" ? PINNED_PROD : stackFile(stack));
 }
+
+/** The prod example as shipped before #22 made it two-region (the pins' subject). */
+export const PINNED_PROD = join(__dirname, "..", "fixtures", "examples", "Pulumi.prod.yaml");
 
 /** A deep copy of a stack's config with `aoai-gateway:<key>` values replaced. */
 export function withConfig(stack: string, changes: Record<string, unknown>): Record<string, unknown> {
