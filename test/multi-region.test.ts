@@ -89,6 +89,17 @@ describe("gateway region config", () => {
     ]);
   });
 
+  it("refuses zones on Premium v2, which the program creates without a zones field", () => {
+    expect(
+      problemsOf(V2, (c) => {
+        gatewayOf(c).sku = "PremiumV2";
+        gatewayOf(c).zones = ["1", "2", "3"];
+      }),
+    ).toEqual([
+      'aoai-gateway:gateway.zones: got ["1","2","3"]; allowed: no zones for sku PremiumV2 in this release (the program creates Premium v2 as a generic ARM resource without a zones field; docs/multi-region.md); zones are deployed for Premium and StandardV2',
+    ]);
+  });
+
   it("refuses a gateway region listed twice", () => {
     expect(
       problemsOf(V2, (c) => {
@@ -276,10 +287,8 @@ describe("policies: locality data", () => {
   it("carries no locality data for a route with locality off", () => {
     const xml = renderPolicies(loadTopology(V2))[0].xml;
     const embed = /aoai-deployment"\] == "embed"\)'>\s*<set-variable name="aoai-members" value='([^']*)'/.exec(xml);
-    expect(JSON.parse(embed?.[1] ?? "[]").map((m: Record<string, unknown>) => m.regional)).toEqual([
-      undefined,
-      undefined,
-    ]);
+    const members = JSON.parse(embed?.[1] ?? "[]") as Record<string, unknown>[];
+    expect(members.map((m) => m.regional)).toEqual([undefined, undefined]);
   });
 });
 

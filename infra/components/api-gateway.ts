@@ -48,9 +48,7 @@ export function apimTimeouts(gateway: GatewayModel): pulumi.CustomTimeouts {
  * are sent only where the stack sets them: an empty list is not "no zones" to ARM, and a location's zones
  * could not be unset once sent (hashicorp/terraform-provider-azurerm#17515).
  */
-export function additionalLocations(
-  gateway: GatewayModel,
-): azure.types.input.apimanagement.AdditionalLocationArgs[] {
+export function additionalLocations(gateway: GatewayModel): azure.types.input.apimanagement.AdditionalLocationArgs[] {
   if (TIER_REGIONS[gateway.sku].multiRegion !== "additionalLocations") return [];
   return gateway.regions
     .filter((r) => !r.primary)
@@ -132,12 +130,12 @@ export class ApiGateway extends pulumi.ComponentResource {
     const resourceGroupName: pulumi.Output<string> = args.resourceGroupName
       ? pulumi.output(args.resourceGroupName)
       : gateway.resourceGroup.existing
-      ? pulumi.output(gateway.resourceGroup.name)
-      : new azure.resources.ResourceGroup(
-          `${name}-rg`,
-          { resourceGroupName: gateway.resourceGroup.name, location: gateway.location, tags },
-          child,
-        ).name;
+        ? pulumi.output(gateway.resourceGroup.name)
+        : new azure.resources.ResourceGroup(
+            `${name}-rg`,
+            { resourceGroupName: gateway.resourceGroup.name, location: gateway.location, tags },
+            child,
+          ).name;
 
     const properties: ApimServiceProperties = {
       publisherEmail: gateway.publisherEmail,

@@ -44,7 +44,14 @@ export function originArgs(hostName: pulumi.Input<string>): {
   weight: number;
 } {
   // Equal priority and weight: Front Door sends each client to the lowest-latency healthy gateway.
-  return { hostName, originHostHeader: hostName, httpsPort: 443, enforceCertificateNameCheck: true, priority: 1, weight: 1000 };
+  return {
+    hostName,
+    originHostHeader: hostName,
+    httpsPort: 443,
+    enforceCertificateNameCheck: true,
+    priority: 1,
+    weight: 1000,
+  };
 }
 
 export interface GatewayFrontDoorArgs {

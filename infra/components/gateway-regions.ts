@@ -87,7 +87,13 @@ export class RegionalGateways extends pulumi.ComponentResource {
         const id = `${name}-${region.location}`;
         const apim = new ApiGateway(
           `${id}-gateway`,
-          { gateway: topology.gateway, provider, tags: topology.tags, region, resourceGroupName: args.resourceGroupName },
+          {
+            gateway: topology.gateway,
+            provider,
+            tags: topology.tags,
+            region,
+            resourceGroupName: args.resourceGroupName,
+          },
           { parent: this },
         );
         const service = { serviceName: apim.serviceName, resourceGroupName: apim.resourceGroupName };
@@ -119,7 +125,10 @@ export class RegionalGateways extends pulumi.ComponentResource {
           },
           { parent: this },
         );
-        hosts.set(region.location, apim.serviceName.apply((n) => `${n}.azure-api.net`));
+        hosts.set(
+          region.location,
+          apim.serviceName.apply((n) => `${n}.azure-api.net`),
+        );
       }
       const door = new GatewayFrontDoor(
         `${name}-frontdoor`,

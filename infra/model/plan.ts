@@ -277,7 +277,9 @@ export function formatGatewayRegions(g: Plan["gateway"]): string[] {
   }
   out.push(
     `  Availability: ${a.publishedPercent === null ? "no SLA published" : `${a.publishedPercent}% published`} (${a.basis})${
-      a.composedPercent === null ? "" : `; composed ${a.composedPercent}% if regions fail independently (our arithmetic, not an SLA)`
+      a.composedPercent === null
+        ? ""
+        : `; composed ${a.composedPercent}% if regions fail independently (our arithmetic, not an SLA)`
     }; source: ${a.source}`,
   );
   return out;

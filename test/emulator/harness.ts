@@ -126,7 +126,12 @@ function variantKey(v: Variant): string {
  */
 function stackSource(stack: string): { file: string; name: string } {
   if (!stack.endsWith(".yaml")) return { file: stackFile(stack, REPO_ROOT), name: stack };
-  return { file: resolve(REPO_ROOT, stack), name: basename(stack).replace(/^Pulumi\./, "").replace(/\.yaml$/, "") };
+  return {
+    file: resolve(REPO_ROOT, stack),
+    name: basename(stack)
+      .replace(/^Pulumi\./, "")
+      .replace(/\.yaml$/, ""),
+  };
 }
 
 function variantSlug(v: Variant): string {
