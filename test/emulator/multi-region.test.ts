@@ -202,6 +202,14 @@ describe.skipIf(skip)("gateway regions, executed", { timeout: EMULATOR_TEST_TIME
     }
   }
 
+  for (const stack of regionalStacks()) {
+    it.concurrent(`gateway-from-preview reports every gateway region of ${stack}`, async () => {
+      const gateway = await gatewayFor(stack, "pool");
+      const regions = (gateway.gateway.service as { regions?: string[] }).regions;
+      expect(regions).toEqual(topologyFor(stack, "pool").gateway.regions.map((r) => r.location));
+    });
+  }
+
   it.concurrent(
     "Premium fixture, pool mode: Sweden Central serves chat from Sweden Central, East US 2 from East US 2",
     async () => {
