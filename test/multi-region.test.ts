@@ -8,7 +8,7 @@ import { loadTopology } from "../infra/cli/common";
 import type { MockRunResult } from "../infra/cli/mock-run";
 import { readStackConfig, stackFile, stackNames } from "../infra/config/load";
 import { ConfigError, validateConfig } from "../infra/config/validate";
-import { apimTimeouts } from "../infra/components/api-gateway";
+import { additionalLocations, apimTimeouts } from "../infra/components/api-gateway";
 import { ORIGIN_RESPONSE_TIMEOUT_SECONDS, healthProbe, originArgs } from "../infra/components/front-door";
 import {
   availabilityOf,
@@ -333,6 +333,15 @@ describe("resources under mocks", () => {
     ]);
   });
 
+  it("sends no zones for a location without them (zones once sent could not be unset: terraform-provider-azurerm#17515)", () => {
+    const topology = loadTopology(PREMIUM, (c) => {
+      delete (gatewayOf(c).additionalLocations as Record<string, unknown>[])[0].zones;
+    });
+    expect(additionalLocations(topology.gateway)).toEqual([
+      { location: "eastus2", sku: { name: "Premium", capacity: 3 } },
+    ]);
+  });
+
   it("waits two more hours per additional Premium location (adding one takes 45+ minutes per location)", () => {
     expect(named(premium, T.apim, "gateway").options.customTimeouts).toEqual({
       create: "5h",
@@ -387,6 +396,16 @@ describe("resources under mocks", () => {
     ]);
     // policy mode: the 4 member backends (2 routes x 2 accounts) in each of the 3 gateways, no pools
     expect(ofType(v2, T.backend).length).toBe(3 * 4);
+  });
+
+  it("gives every gateway the same value for each named value it holds (e.g. #18's response-sealing key)", () => {
+    // A secret generated per gateway would make ids sealed in one region fail in the other.
+    const values = new Map<string, Set<unknown>>();
+    for (const nv of ofType(v2, "azure-native:apimanagement:NamedValue")) {
+      const id = String(nv.inputs.namedValueId);
+      values.set(id, new Set([...(values.get(id) ?? []), nv.inputs.value]));
+    }
+    expect([...values.entries()].filter(([, v]) => v.size > 1).map(([id]) => id)).toEqual([]);
   });
 
   it("gives each gateway's identity its own role assignment names (ARM keeps one principal per name)", () => {
