@@ -19,6 +19,7 @@ import {
 } from "../infra/model/gateway-regions";
 import { createPlan, formatPlan } from "../infra/model/plan";
 import { renderPolicies } from "../infra/policies/render";
+import { cli } from "./helpers/cli";
 import { T, named, ofType, runStack } from "./helpers/program";
 
 const PREMIUM = "test/fixtures/multi-region/Pulumi.premium-regions.yaml";
@@ -442,6 +443,88 @@ describe("resources under mocks", () => {
         { location: "eastus2", url: "https://mr-v2-eastus2-2d53b923.azure-api.net", primary: false },
         { location: "westeurope", url: "https://mr-v2-westeurope-665ccbcf.azure-api.net", primary: false },
       ],
+    ]);
+  });
+});
+
+describe("simulate with gateway regions", () => {
+  it("reports served requests per region and during a region outage (seeded, fixture)", async () => {
+    const r = await cli(
+      "simulate",
+      "--config",
+      V2,
+      "--load",
+      "0.9",
+      "--duration",
+      "5m",
+      "--region-split",
+      "swedencentral=2,eastus2=1,westeurope=1",
+      "--region-outage",
+      "westeurope@1m-3m",
+      "--json",
+    );
+    const result = JSON.parse(r.out) as { regions: unknown; outage: unknown };
+    expect([r.code, result.regions, result.outage]).toEqual([
+      0,
+      [
+        { location: "swedencentral", offeredRequests: 947, servedRequests: 965, failedOverIn: 63, servedShare: 0.5884 },
+        { location: "eastus2", offeredRequests: 414, servedRequests: 434, failedOverIn: 31, servedShare: 0.2646 },
+        { location: "westeurope", offeredRequests: 430, servedRequests: 241, failedOverIn: 0, servedShare: 0.147 },
+      ],
+      {
+        region: "westeurope",
+        from: 60,
+        until: 180,
+        failoverSeconds: 60,
+        offeredRequests: 757,
+        servedRequests: 644,
+        servedShare: 0.8507,
+        lostBeforeFailover: 86,
+        failedOver: 94,
+      },
+    ]);
+  });
+
+  it("loses nothing to an outage when the front door fails over at once", async () => {
+    const r = await cli(
+      "simulate",
+      "--config",
+      V2,
+      "--load",
+      "0.5",
+      "--duration",
+      "3m",
+      "--region-outage",
+      "eastus2@0-2m",
+      "--failover-seconds",
+      "0",
+      "--json",
+    );
+    const outage = (JSON.parse(r.out) as { outage: { lostBeforeFailover: number; servedShare: number } }).outage;
+    expect([outage.lostBeforeFailover, outage.servedShare]).toEqual([0, 1]);
+  });
+
+  it("refuses region flags on a one-region gateway with a usage error", async () => {
+    const r = await cli("simulate", "--stack", "dev", "--region-outage", "eastus2@1m-2m");
+    expect([r.code, r.err]).toEqual([
+      2,
+      "error: --region-split and --region-outage need a gateway in more than one region; contoso-ai-dev runs in swedencentral only (aoai-gateway:gateway.additionalLocations)\n",
+    ]);
+  });
+
+  it("refuses an outage that ends before it starts", async () => {
+    const r = await cli("simulate", "--config", V2, "--region-outage", "westeurope@3m-1m");
+    expect([r.code, r.err]).toEqual([
+      2,
+      'error: --region-outage "westeurope@3m-1m": allowed is REGION@FROM-UNTIL with an ARM region name and times such as 2m-5m or 120-300 (until after from)\n',
+    ]);
+  });
+
+  it("refuses a region the gateway does not have", async () => {
+    const r = await cli("simulate", "--config", V2, "--region-split", "japaneast=1");
+    expect([r.code, r.err]).toEqual([
+      2,
+      'error: region "japaneast": allowed is a gateway region of mr-v2 (swedencentral, eastus2, westeurope)\n',
     ]);
   });
 });

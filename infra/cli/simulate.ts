@@ -49,7 +49,7 @@ export function parseRegionSplit(text: string): Record<string, number> {
 /** `eastus2@2m-5m` or `eastus2@120-300`: a gateway region down from the first time until the second. */
 export function parseRegionOutage(text: string): { region: string; from: number; until: number } {
   const m = /^([a-z0-9]+)@([0-9.]+[smh]?)-([0-9.]+[smh]?)$/.exec(text.trim());
-  const from = m ? (m[2] === "0" ? 0 : parseDuration(m[2])) : NaN;
+  const from = m ? (/^0+(?:\.0+)?[smh]?$/.test(m[2]) ? 0 : parseDuration(m[2])) : NaN;
   const until = m ? parseDuration(m[3]) : NaN;
   if (!m || !(until > from)) {
     throw new UsageError(
