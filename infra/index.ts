@@ -42,18 +42,6 @@ const api = new GatewayApi("api", {
   policyDependsOn: [...members.backends.values(), ...members.pools.values()],
   consumerKeySecrets: keySecrets,
 });
-// Further v2 gateways and their Front Door exist only with a Front Door (classic Premium: one service).
-const regional = topology.gateway.frontDoor
-  ? furtherGateways("regions", {
-      topology,
-      providers,
-      provider: gatewayProvider,
-      accounts: fleet.accounts,
-      resourceGroupName: apim.resourceGroupName,
-      primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
-      consumerKeySecrets: keySecrets,
-    })
-  : undefined;
 
 // Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
 const monitoring = topology.monitoring.enabled
@@ -64,6 +52,23 @@ const monitoring = topology.monitoring.enabled
       serviceId: apim.serviceId,
       apiName: api.apiName,
       tags: topology.tags,
+    })
+  : undefined;
+// Further v2 gateways and their Front Door exist only with a Front Door (classic Premium: one service).
+const regional = topology.gateway.frontDoor
+  ? furtherGateways("regions", {
+      topology,
+      providers,
+      provider: gatewayProvider,
+      accounts: fleet.accounts,
+      resourceGroupName: apim.resourceGroupName,
+      primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
+      consumerKeySecrets: keySecrets,
+      telemetry: monitoring && {
+        workspaceId: monitoring.workspaceId,
+        appInsightsId: monitoring.appInsightsId,
+        connectionString: monitoring.connectionString,
+      },
     })
   : undefined;
 if (monitoring && topology.monitoring.alerts.enabled) {

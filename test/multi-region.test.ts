@@ -401,12 +401,27 @@ describe("resources under mocks", () => {
 
   it("gives every gateway the same value for each named value it holds (e.g. #18's response-sealing key)", () => {
     // A secret generated per gateway would make ids sealed in one region fail in the other.
-    const values = new Map<string, Set<unknown>>();
+    const values = new Map<string, Set<string>>();
     for (const nv of ofType(v2, "azure-native:apimanagement:NamedValue")) {
       const id = String(nv.inputs.namedValueId);
-      values.set(id, new Set([...(values.get(id) ?? []), nv.inputs.value]));
+      values.set(id, new Set([...(values.get(id) ?? []), JSON.stringify(nv.inputs.value)]));
     }
     expect([...values.entries()].filter(([, v]) => v.size > 1).map(([id]) => id)).toEqual([]);
+  });
+
+  it("sends every region's telemetry to the primary's Application Insights (one logger per gateway, one secret)", async () => {
+    const config = readStackConfig(V2);
+    config["aoai-gateway:monitoring"] = { enabled: true };
+    const result = await runStack(config);
+    const loggers = ofType(result, "azure-native:apimanagement:Logger");
+    const secrets = ofType(result, "azure-native:apimanagement:NamedValue").map((n) => n.inputs.value);
+    expect([
+      loggers.map((l) => l.inputs.serviceName),
+      new Set(loggers.map((l) => l.inputs.resourceId)).size,
+      secrets.length,
+      new Set(secrets.map((v) => JSON.stringify(v))).size,
+      ofType(result, "azure-native:applicationinsights:Component").length,
+    ]).toEqual([["mr-v2-e9a17b0a", "mr-v2-eastus2-2d53b923", "mr-v2-westeurope-665ccbcf"], 1, 3, 1, 1]);
   });
 
   it("gives each gateway's identity its own role assignment names (ARM keeps one principal per name)", () => {

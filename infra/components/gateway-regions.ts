@@ -10,6 +10,7 @@
  *   different key per service and a request that Front Door sends to the other region would get 401.
  * - Policies, backends and pools: rendered once from the topology, so every gateway gets the same text.
  * - Named values (the response-sealing MAC key of #18): created from the same random secret in every gateway.
+ * - Telemetry: every region's logger and diagnostics report to the primary's workspace and Application Insights.
  *
  * Classic Premium needs none of this: its additional locations are one service (api-gateway.ts).
  */
@@ -24,6 +25,7 @@ import { GatewayFrontDoor } from "./front-door";
 import { GatewayAccess } from "./gateway-access";
 import { type ConsumerKeySecrets, GatewayApi } from "./gateway-api";
 import { GatewayBackends } from "./gateway-backends";
+import { Monitoring, type SharedTelemetry } from "./monitoring";
 import type { OpenAiAccount } from "./openai-account";
 
 /** Length of a generated subscription key (APIM accepts up to 256 characters). */
@@ -67,6 +69,8 @@ export interface RegionalGatewaysArgs {
   readonly primaryHost: pulumi.Input<string>;
   /** Optional. Consumer keys every gateway sets (required with a Front Door). */
   readonly consumerKeySecrets?: ReadonlyMap<string, ConsumerKeySecrets>;
+  /** Optional. The primary's workspace and Application Insights, which every region reports to. Default: no monitoring. */
+  readonly telemetry?: SharedTelemetry;
 }
 
 export class RegionalGateways extends pulumi.ComponentResource {
@@ -113,7 +117,7 @@ export class RegionalGateways extends pulumi.ComponentResource {
           },
           { parent: this },
         );
-        new GatewayApi(
+        const api = new GatewayApi(
           `${id}-api`,
           {
             topology,
@@ -125,6 +129,22 @@ export class RegionalGateways extends pulumi.ComponentResource {
           },
           { parent: this },
         );
+        // Token metrics, gateway logs and LLM logs of this region go to the primary's workspace (issue #22).
+        if (args.telemetry) {
+          new Monitoring(
+            `${id}-monitoring`,
+            {
+              topology,
+              provider,
+              ...service,
+              serviceId: apim.serviceId,
+              apiName: api.apiName,
+              tags: topology.tags,
+              shared: args.telemetry,
+            },
+            { parent: this },
+          );
+        }
         hosts.set(
           region.location,
           apim.serviceName.apply((n) => `${n}.azure-api.net`),
