@@ -85,8 +85,10 @@ describe("aoai-gateway preview --json", () => {
 });
 
 describe("aoai-gateway preview --json shows monitoring (issue #12)", () => {
+  // prod: its single-region copy (test/fixtures/examples, #17), as #22 made stacks/ prod two-region.
   const monitoringTypes = (stack: string) => {
-    const r = cli("preview", "--stack", stack, "--json");
+    const r =
+      stack === "prod" ? cli("preview", "--config", PINNED_PROD, "--json") : cli("preview", "--stack", stack, "--json");
     const { resources } = JSON.parse(r.out) as { resources: RecordedResource[] };
     const counts = new Map<string, number>();
     for (const x of resources) {
