@@ -17,6 +17,7 @@ import {
   regionalPoolId,
   regionalPriorities,
 } from "../infra/model/gateway-regions";
+import { diffTopologies } from "../infra/model/changes";
 import { createPlan, formatPlan } from "../infra/model/plan";
 import { renderPolicies } from "../infra/policies/render";
 import { cli } from "./helpers/cli";
@@ -540,6 +541,39 @@ describe("simulate with gateway regions", () => {
     expect([r.code, r.err]).toEqual([
       2,
       'error: region "japaneast": allowed is a gateway region of mr-v2 (swedencentral, eastus2, westeurope)\n',
+    ]);
+  });
+});
+
+describe("plan --against: region changes", () => {
+  const v2 = () => loadTopology(V2);
+  it("says a first further v2 region adds a gateway and a Front Door and changes the consumer keys once", () => {
+    const one = loadTopology(V2, (c) => {
+      gatewayOf(c).additionalLocations = [];
+    });
+    const changes = diffTopologies(one, v2()).filter((c) => c.resource.startsWith("gateway region"));
+    expect(changes.map((c) => [c.kind, c.resource])).toEqual([
+      ["create", "gateway region eastus2"],
+      ["create", "gateway region westeurope"],
+    ]);
+    expect(changes[0].effect).toContain("every consumer key is set explicitly and changes once");
+  });
+
+  it("refuses new zones on an existing Standard v2 gateway (zone redundancy is set at creation only)", () => {
+    const zoned = loadTopology(V2, (c) => {
+      (gatewayOf(c).additionalLocations as Record<string, unknown>[])[0].zones = ["1", "2"];
+    });
+    expect(diffTopologies(v2(), zoned).map((c) => [c.kind, c.resource, c.what])).toEqual([
+      ["refused", "gateway region eastus2", 'zones [] -> ["1","2"]'],
+    ]);
+  });
+
+  it("removes a Premium location in place", () => {
+    const one = loadTopology(PREMIUM, (c) => {
+      gatewayOf(c).additionalLocations = [];
+    });
+    expect(diffTopologies(loadTopology(PREMIUM), one).map((c) => [c.kind, c.resource, c.what])).toEqual([
+      ["update", "gateway region eastus2", "additional location removed"],
     ]);
   });
 });

@@ -5,6 +5,7 @@
  * (components/openai-account.ts, components/api-gateway.ts). Pure; offline,
  * so a pull request can say "this replaces a deployment" before any preview.
  */
+import { gatewayRegionChanges } from "./region-changes";
 import type { AccountModel, DeploymentModel, Topology } from "./topology";
 
 export type ChangeKind = "create" | "delete" | "update" | "replace" | "ignored" | "refused";
@@ -185,7 +186,10 @@ export function addLegacyKeys(raw: Record<string, unknown>): void {
 
 /** Changes from the deployed topology `before` to `after`, gateway first, then accounts by key. */
 export function diffTopologies(before: Topology, after: Topology): Change[] {
-  const changes = gatewayChanges(before.gateway, after.gateway);
+  const changes = [
+    ...gatewayChanges(before.gateway, after.gateway),
+    ...gatewayRegionChanges(before.gateway, after.gateway),
+  ];
   const old = new Map(before.accounts.map((a) => [a.key, a]));
   const keys = [...new Set([...before.accounts.map((a) => a.key), ...after.accounts.map((a) => a.key)])].sort();
   for (const key of keys) {
