@@ -8,6 +8,7 @@ import { ApiGateway } from "./components/api-gateway";
 import { OpenAiFleet } from "./components/fleet";
 import { GatewayAccess } from "./components/gateway-access";
 import { GatewayApi } from "./components/gateway-api";
+import { consumerKeySecrets, furtherGateways } from "./components/gateway-regions";
 import { GatewayBackends } from "./components/gateway-backends";
 import { Monitoring } from "./components/monitoring";
 import { PrivateEndpoints } from "./components/network";
@@ -52,6 +53,8 @@ const members = new GatewayBackends("backends", {
   provider: gatewayProvider,
 });
 new GatewayAccess("access", { topology, principalId: apim.principalId, accounts: fleet.accounts, providers });
+// Several v2 gateways behind Front Door (issue #22) take the same consumer keys everywhere: set explicitly.
+const keySecrets = topology.gateway.frontDoor ? consumerKeySecrets("consumer-keys", topology) : undefined;
 const api = new GatewayApi("api", {
   topology,
   ...service,
@@ -60,6 +63,7 @@ const api = new GatewayApi("api", {
   // The policy (the gateway routing) waits for every backend, and for private name resolution of every
   // account: before its zone group and link exist the gateway would resolve public addresses (403, #20).
   policyDependsOn: [...members.backends.values(), ...members.pools.values(), ...(endpoints?.readyForRouting ?? [])],
+  consumerKeySecrets: keySecrets,
 });
 
 // Telemetry, alerts and the workbook (issue #12): on unless aoai-gateway:monitoring.enabled is false.
@@ -71,6 +75,24 @@ const monitoring = topology.monitoring.enabled
       serviceId: apim.serviceId,
       apiName: api.apiName,
       tags: topology.tags,
+    })
+  : undefined;
+// Further v2 gateways and their Front Door exist only with a Front Door (classic Premium: one service).
+const regional = topology.gateway.frontDoor
+  ? furtherGateways("regions", {
+      topology,
+      providers,
+      provider: gatewayProvider,
+      accounts: fleet.accounts,
+      resourceGroupName: apim.resourceGroupName,
+      primaryHost: apim.serviceName.apply((n) => `${n}.azure-api.net`),
+      consumerKeySecrets: keySecrets,
+      responseSealKey: api.responseSealKey,
+      telemetry: monitoring && {
+        workspaceId: monitoring.workspaceId,
+        appInsightsId: monitoring.appInsightsId,
+        connectionString: monitoring.connectionString,
+      },
     })
   : undefined;
 if (monitoring && topology.monitoring.alerts.enabled) {
@@ -93,10 +115,16 @@ const workbook = monitoring
     })
   : undefined;
 
-/** The one endpoint clients use as their Azure OpenAI endpoint. */
-export const gatewayUrl = apim.gatewayUrl;
+/** The one endpoint clients use as their Azure OpenAI endpoint (the Front Door's, with several v2 gateways). */
+export const gatewayUrl = regional?.frontDoorUrl ?? apim.gatewayUrl;
+/** Every gateway region and the URL that reaches it directly (issue #22). */
+export const gatewayRegions = topology.gateway.regions.map((r) => ({
+  location: r.location,
+  url: r.url,
+  primary: r.primary,
+}));
 /** Per route: the URL of its deployment path. */
-export const routeEndpoints = apim.gatewayUrl.apply((url) =>
+export const routeEndpoints = gatewayUrl.apply((url) =>
   Object.fromEntries(topology.routes.map((r) => [r.name, routeEndpoint(url, r.name)])),
 );
 /** Every pool member with where it runs and how it is weighted (the plan's members, with their APIM ids). */

@@ -131,7 +131,7 @@ describe("unknown keys", () => {
     raw.gateway.foo = 1;
     raw.gateway.bar = 2;
     expect(configProblems(raw)).toEqual([
-      'aoai-gateway:gateway: unknown keys "foo", "bar"; allowed keys: name, subscription, location, sku, capacity, publisherEmail, publisherName, resourceGroup',
+      'aoai-gateway:gateway: unknown keys "foo", "bar"; allowed keys: name, subscription, location, sku, capacity, publisherEmail, publisherName, resourceGroup, zones, additionalLocations',
     ]);
   });
 

@@ -45,6 +45,28 @@ describe("plan of the dev example (test/fixtures/examples/Pulumi.dev.yaml)", () 
       routingMode: "pool",
       monthlyUsd: 150.01,
       pricingNote: "includes 10 M requests, then 3.00 per million",
+      // issue #22: one region, its URL, no Front Door, the SLA Microsoft publishes
+      globalUrl: `https://${DEV_SERVICE}.azure-api.net`,
+      regions: [
+        {
+          location: "swedencentral",
+          geography: "Europe",
+          primary: true,
+          units: 1,
+          zones: [],
+          serviceName: DEV_SERVICE,
+          url: `https://${DEV_SERVICE}.azure-api.net`,
+          monthlyUsd: 150.01,
+        },
+      ],
+      frontDoor: null,
+      availability: {
+        publishedPercent: 99.95,
+        basis: "BasicV2 in one region",
+        composedPercent: null,
+        source:
+          "Service Level Agreements for Online Services, API Management and Azure Front Door sections (https://www.microsoft.com/licensing/docs/view/Service-Level-Agreements-SLA-for-Online-Services), read 2026-12-06",
+      },
     });
   });
 
@@ -423,7 +445,7 @@ describe("plan endpoints and client snippet (issue #14)", () => {
   });
 
   it("prints a three-line JavaScript client snippet naming the consumer keys output", () => {
-    expect(lines.slice(4, 8)).toEqual([
+    expect(lines.slice(5, 9)).toEqual([
       "Call it (JavaScript, npm install openai; GATEWAY_KEY = a consumer's key (app-team) from `pulumi stack output consumerKeys --show-secrets --stack dev`):",
       '  import { AzureOpenAI } from "openai";',
       `  const client = new AzureOpenAI({ endpoint: "${DEV_URL}", apiKey: process.env.GATEWAY_KEY, apiVersion: "2024-10-21" });`,

@@ -8,6 +8,7 @@ import { namespaceConfig, readStackConfig } from "../infra/config/load";
 import type { RoutingMode } from "../infra/config/schema";
 import { validateConfig } from "../infra/config/validate";
 import { backendId, poolId } from "../infra/model/names";
+import { regionalPriorities } from "../infra/model/gateway-regions";
 import { buildTopology, type Topology } from "../infra/model/topology";
 import {
   COGNITIVE_SERVICES_RESOURCE,
@@ -179,7 +180,7 @@ function emittedMembers(xml: string): Record<string, PolicyMember[]> {
 function expectedMembers(topology: Topology, route: string): PolicyMember[] {
   const r = topology.routes.find((x) => x.name === route);
   if (!r) throw new Error(`no route ${route}`);
-  return r.members.map((m) => ({
+  return r.members.map((m, i) => ({
     id: m.backendId,
     backend: m.backendId,
     url: `${m.accountEndpoint}openai`,
@@ -187,6 +188,14 @@ function expectedMembers(topology: Topology, route: string): PolicyMember[] {
     weight: m.weight,
     location: m.location,
     subscription: m.subscription.alias,
+    // issue #22: with locality on, the member's priority per gateway region
+    ...(r.locality !== "off"
+      ? {
+          regional: Object.fromEntries(
+            topology.gateway.regions.map((g) => [g.location, regionalPriorities(r.members, g.location, r.locality)[i]]),
+          ),
+        }
+      : {}),
   }));
 }
 

@@ -218,6 +218,9 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return {
         connectionString: `InstrumentationKey=mock-${name};IngestionEndpoint=https://mock.in.applicationinsights.azure.com/`,
       };
+    // Front Door assigns its endpoint's host name (issue #22).
+    case "azure-native:cdn:AFDEndpoint":
+      return { hostName: `${name}-mock.z01.azurefd.net` };
     default:
       return {};
   }

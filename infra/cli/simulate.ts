@@ -37,6 +37,37 @@ interface SimulateOptions extends SourceOptions {
   teamShare: string[];
   maxWait?: string;
   clientRetries?: string;
+  regionSplit?: string;
+  regionOutage?: string;
+  failoverSeconds: string;
+}
+
+/** `swedencentral=0.7,eastus2=0.3` (issue #22). */
+export function parseRegionSplit(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    const m = /^([a-z0-9]+)=(\d+(?:\.\d+)?)$/.exec(part.trim());
+    if (!m) {
+      throw new UsageError(
+        `--region-split ${JSON.stringify(text)}: allowed is REGION=SHARE,... with ARM region names, e.g. swedencentral=0.7,eastus2=0.3`,
+      );
+    }
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** `eastus2@2m-5m` or `eastus2@120-300`: a gateway region down from the first time until the second. */
+export function parseRegionOutage(text: string): { region: string; from: number; until: number } {
+  const m = /^([a-z0-9]+)@([0-9.]+[smh]?)-([0-9.]+[smh]?)$/.exec(text.trim());
+  const from = m ? (/^0+(?:\.0+)?[smh]?$/.test(m[2]) ? 0 : parseDuration(m[2])) : NaN;
+  const until = m ? parseDuration(m[3]) : NaN;
+  if (!m || !(until > from)) {
+    throw new UsageError(
+      `--region-outage ${JSON.stringify(text)}: allowed is REGION@FROM-UNTIL with an ARM region name and times such as 2m-5m or 120-300 (until after from)`,
+    );
+  }
+  return { region: m[1], from, until };
 }
 
 /**
@@ -107,6 +138,14 @@ function nonNegative(flag: string, text: string, max: number): number {
   return v;
 }
 
+/** A number of seconds, 0 or more (issue #22, `--failover-seconds`). */
+function nonNegativeSeconds(flag: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0)
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: allowed is a number of seconds, 0 or more`);
+  return v;
+}
+
 function loadSpec(opts: SimulateOptions): LoadSpec {
   if (opts.rpm !== undefined) return { rpm: positive("--rpm", opts.rpm, false) };
   const load = positive("--load", opts.load ?? "0.9", false);
@@ -142,6 +181,7 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
           "npx aoai-gateway simulate --stack prod --compare routing.mode=pool,policy",
           "npx aoai-gateway simulate --stack prod --load 1.2 --team-share chat-app=0.3 --team-share search-indexer=0.2",
           "npx aoai-gateway simulate --stack dev --load 1.0 --client-retries 2 --compare routing.maxWaitSeconds=0,10",
+          "npx aoai-gateway simulate --stack prod --region-split swedencentral=0.6,eastus2=0.4 --region-outage eastus2@2m-5m",
         ),
       ),
   )
@@ -170,6 +210,16 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
       `retries each client makes after a 429 or 503, sleeping Retry-After as the OpenAI SDKs do (their default: ${SDK_DEFAULT_RETRIES})`,
       "0",
     )
+    .option(
+      "--region-split <region=share,...>",
+      "several gateway regions: share of requests arriving at each (default equal)",
+    )
+    .option("--region-outage <region@from-until>", "a gateway region down for a time window, e.g. eastus2@2m-5m")
+    .option(
+      "--failover-seconds <s>",
+      "seconds an outage lasts for clients of that region before the front door moves them (assumption)",
+      "60",
+    )
     .action((opts: SimulateOptions) => {
       const file = sourceFile(opts);
       const base = loadTopology(file);
@@ -187,7 +237,32 @@ export const registerSimulate: RegisterCommand = (program, io, setCode) => {
         ),
         ...(opts.maxWait !== undefined ? { maxWaitSeconds: nonNegative("--max-wait", opts.maxWait, 30) } : {}),
         clientRetries: nonNegative("--client-retries", opts.clientRetries ?? "0", 10),
+        ...(opts.regionSplit !== undefined ? { regionSplit: parseRegionSplit(opts.regionSplit) } : {}),
+        ...(opts.regionOutage !== undefined ? { regionOutage: parseRegionOutage(opts.regionOutage) } : {}),
+        failoverSeconds: nonNegativeSeconds("--failover-seconds", opts.failoverSeconds),
       };
+      if (
+        (options.regionSplit !== undefined || options.regionOutage !== undefined) &&
+        base.gateway.regions.length < 2
+      ) {
+        throw new UsageError(
+          `--region-split and --region-outage need a gateway in more than one region; ${base.gateway.name} runs in ${base.gateway.location} only (aoai-gateway:gateway.additionalLocations)`,
+        );
+      }
+      const regionNames = base.gateway.regions.map((r) => r.location);
+      for (const region of [
+        ...Object.keys(options.regionSplit ?? {}),
+        ...(options.regionOutage ? [options.regionOutage.region] : []),
+      ]) {
+        if (!regionNames.includes(region)) {
+          throw new UsageError(
+            `region ${JSON.stringify(region)}: allowed is a gateway region of ${base.gateway.name} (${regionNames.join(", ")})`,
+          );
+        }
+      }
+      if (options.regionSplit && Object.values(options.regionSplit).every((w) => w === 0)) {
+        throw new UsageError("--region-split: allowed is at least one share above 0");
+      }
       const title = (r: SimulationResult, extra = "") =>
         `${r.gateway}: ${r.routingMode} mode, ${r.profile} ${describeLoad(load)}${extra}`;
 

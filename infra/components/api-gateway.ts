@@ -20,6 +20,7 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkModel } from "../model/network";
+import { type GatewayRegionModel, TIER_REGIONS } from "../model/gateway-regions";
 import type { GatewayModel } from "../model/topology";
 import type { Providers } from "../providers";
 import { GatewayNetwork, InternalGatewayDns } from "./network";
@@ -79,9 +80,32 @@ export function networkProperties(
  * longer than azure-native's default wait; v2 tiers take minutes.
  */
 export function apimTimeouts(gateway: GatewayModel): pulumi.CustomTimeouts {
-  return gateway.tier.family === "classic"
-    ? { create: "3h", update: "3h", delete: "2h" }
-    : { create: "1h", update: "1h", delete: "1h" };
+  if (gateway.tier.family !== "classic") return { create: "1h", update: "1h", delete: "1h" };
+  // Adding or removing an additional location is a long-running update of the whole service (45+ minutes
+  // per location in users' reports, issue #22): two more hours per further location.
+  const extra = 2 * additionalLocations(gateway).length;
+  return { create: `${3 + extra}h`, update: `${3 + extra}h`, delete: `${2 + extra}h` };
+}
+
+/**
+ * Classic Premium's further regions (issue #22): one entry per location with its own units and zones. Zones
+ * are sent only where the stack sets them: an empty list is not "no zones" to ARM, and a location's zones
+ * could not be unset once sent (hashicorp/terraform-provider-azurerm#17515).
+ */
+export function additionalLocations(gateway: GatewayModel): azure.types.input.apimanagement.AdditionalLocationArgs[] {
+  if (TIER_REGIONS[gateway.sku].multiRegion !== "additionalLocations") return [];
+  return gateway.regions
+    .filter((r) => !r.primary)
+    .map((r) => ({
+      location: r.location,
+      sku: { name: gateway.sku, capacity: r.capacity },
+      ...(r.zones.length > 0 ? { zones: [...r.zones] } : {}),
+    }));
+}
+
+/** Zones of one service's own location, only when set (see additionalLocations). */
+export function serviceZones(region: GatewayRegionModel): { zones?: string[] } {
+  return region.zones.length > 0 ? { zones: [...region.zones] } : {};
 }
 
 /**
@@ -124,6 +148,13 @@ export interface ApiGatewayArgs {
   readonly network?: NetworkModel | null;
   /** Required with network: providers by alias (zones linked in other subscriptions). */
   readonly providers?: Providers;
+  /**
+   * Optional. The gateway region this service serves (v2 tiers: one service per region, issue #22).
+   * Default: the primary region, which on classic Premium carries every additional location.
+   */
+  readonly region?: GatewayRegionModel;
+  /** Optional. Resource group to create the service in (a further v2 region shares the primary's). Default: the gateway's. */
+  readonly resourceGroupName?: pulumi.Input<string>;
 }
 
 export class ApiGateway extends pulumi.ComponentResource {
@@ -140,16 +171,19 @@ export class ApiGateway extends pulumi.ComponentResource {
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:gateway:ApiGateway", name, {}, opts);
     const { gateway, provider } = args;
+    const region = args.region ?? gateway.regions[0];
     const tags = { ...(args.tags ?? {}) };
     const child = { parent: this, provider };
 
-    const resourceGroupName: pulumi.Output<string> = gateway.resourceGroup.existing
-      ? pulumi.output(gateway.resourceGroup.name)
-      : new azure.resources.ResourceGroup(
-          `${name}-rg`,
-          { resourceGroupName: gateway.resourceGroup.name, location: gateway.location, tags },
-          child,
-        ).name;
+    const resourceGroupName: pulumi.Output<string> = args.resourceGroupName
+      ? pulumi.output(args.resourceGroupName)
+      : gateway.resourceGroup.existing
+        ? pulumi.output(gateway.resourceGroup.name)
+        : new azure.resources.ResourceGroup(
+            `${name}-rg`,
+            { resourceGroupName: gateway.resourceGroup.name, location: gateway.location, tags },
+            child,
+          ).name;
 
     this.network = args.network
       ? new GatewayNetwork(
@@ -184,10 +218,10 @@ export class ApiGateway extends pulumi.ComponentResource {
           resourceProviderNamespace: "Microsoft.ApiManagement",
           parentResourcePath: "",
           resourceType: "service",
-          resourceName: gateway.serviceName,
+          resourceName: region.serviceName,
           apiVersion: PREMIUM_V2_API_VERSION,
-          location: gateway.location,
-          sku: { name: gateway.sku, capacity: gateway.capacity },
+          location: region.location,
+          sku: { name: gateway.sku, capacity: region.capacity },
           identity: { type: azure.resources.ResourceIdentityType.SystemAssigned },
           properties,
           tags,
@@ -209,10 +243,14 @@ export class ApiGateway extends pulumi.ComponentResource {
       const service = new azure.apimanagement.ApiManagementService(
         name,
         {
-          serviceName: gateway.serviceName,
+          serviceName: region.serviceName,
           resourceGroupName,
-          location: gateway.location,
-          sku: { name: gateway.sku, capacity: gateway.capacity },
+          location: region.location,
+          sku: { name: gateway.sku, capacity: region.capacity },
+          ...serviceZones(region),
+          ...(region.primary && additionalLocations(gateway).length > 0
+            ? { additionalLocations: additionalLocations(gateway) }
+            : {}),
           identity: { type: azure.apimanagement.ApimIdentityType.SystemAssigned },
           ...properties,
           enableClientCertificate: enableClientCertificate(gateway),
@@ -244,7 +282,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     this.resourceGroupName = resourceGroupName;
     this.principalId = identity.apply((i) => {
       if (!i?.principalId)
-        throw new Error(`API Management service ${gateway.serviceName} returned no system-assigned identity`);
+        throw new Error(`API Management service ${region.serviceName} returned no system-assigned identity`);
       return i.principalId;
     });
     this.gatewayUrl = pulumi.interpolate`https://${this.serviceName}.azure-api.net`;

@@ -29,6 +29,11 @@ export interface GatewayAccessArgs {
   readonly accounts: ReadonlyMap<string, OpenAiAccount>;
   /** Required. One provider per subscription alias. */
   readonly providers: Providers;
+  /**
+   * Optional. The gateway region whose identity this is, for a further v2 gateway (issue #22): its assignments
+   * get names of their own, as ARM holds one principal per assignment name. Default: the primary gateway.
+   */
+  readonly region?: string;
 }
 
 export class GatewayAccess extends pulumi.ComponentResource {
@@ -43,7 +48,11 @@ export class GatewayAccess extends pulumi.ComponentResource {
       return new azure.authorization.RoleAssignment(
         `${name}-${account.key}`,
         {
-          roleAssignmentName: roleAssignmentName(topology.gateway.name, account.key, account.subscription.id),
+          roleAssignmentName: roleAssignmentName(
+            args.region === undefined ? topology.gateway.name : `${topology.gateway.name}@${args.region}`,
+            account.key,
+            account.subscription.id,
+          ),
           scope: deployed.accountId,
           principalId: args.principalId,
           principalType: azure.authorization.PrincipalType.ServicePrincipal,

@@ -66,6 +66,23 @@ export interface GatewayApiArgs {
   readonly policies: readonly RenderedPolicy[];
   /** Required. Resources the policy refers to by id (backends, pools). */
   readonly policyDependsOn: readonly pulumi.Resource[];
+  /**
+   * Optional. Each consumer's primary and secondary key, set explicitly (issue #22: several v2 gateways behind
+   * Front Door must accept the same key wherever a request lands). Default: APIM generates the keys.
+   */
+  readonly consumerKeySecrets?: ReadonlyMap<string, ConsumerKeySecrets>;
+  /**
+   * Optional. The key that seals stored-response ids (#18). Several v2 gateways (#22) must share one, or an id
+   * sealed in one region would not open in another: further gateways get the primary's `responseSealKey`.
+   * Default: this component creates it (a RandomPassword).
+   */
+  readonly responseSealKey?: pulumi.Input<string>;
+}
+
+/** The two keys of one consumer's subscription (Pulumi secrets from @pulumi/random). */
+export interface ConsumerKeySecrets {
+  readonly primary: pulumi.Input<string>;
+  readonly secondary: pulumi.Input<string>;
 }
 
 export class GatewayApi extends pulumi.ComponentResource {
@@ -75,6 +92,8 @@ export class GatewayApi extends pulumi.ComponentResource {
   public readonly consumerKeys: pulumi.Output<Record<string, string>>;
   /** Primary key of the operator subscription (secret; `aoai-gateway smoke --key`). */
   public readonly operatorKey: pulumi.Output<string>;
+  /** The key sealing stored-response ids (secret), for further gateways of the stack (#22). */
+  public readonly responseSealKey: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:gateway:GatewayApi", name, {}, opts);
@@ -121,11 +140,10 @@ export class GatewayApi extends pulumi.ComponentResource {
     );
 
     // Letters and digits only: the policy embeds the key in a C# string literal (response-seal-mac.hbs).
-    const sealKey = new random.RandomPassword(
-      `${name}-response-seal-key`,
-      { length: 64, special: false },
-      { parent: this },
-    );
+    // Created once per stack (the primary gateway); further gateways are given it (#22).
+    const sealKey =
+      args.responseSealKey ??
+      new random.RandomPassword(`${name}-response-seal-key`, { length: 64, special: false }, { parent: this }).result;
     const sealKeyValue = new azure.apimanagement.NamedValue(
       `${name}-response-seal-key`,
       {
@@ -133,7 +151,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         namedValueId: RESPONSE_SEAL_KEY_NAMED_VALUE,
         displayName: RESPONSE_SEAL_KEY_NAMED_VALUE,
         secret: true,
-        value: pulumi.secret(sealKey.result),
+        value: pulumi.secret(sealKey),
       },
       child,
     );
@@ -176,6 +194,7 @@ export class GatewayApi extends pulumi.ComponentResource {
     );
 
     const keys = topology.consumers.map((consumer) => {
+      const explicit = args.consumerKeySecrets?.get(consumer.name);
       const subscription = new azure.apimanagement.Subscription(
         `${name}-consumer-${consumer.name}`,
         {
@@ -184,9 +203,11 @@ export class GatewayApi extends pulumi.ComponentResource {
           displayName: consumer.displayName ?? consumer.name,
           scope: pulumi.interpolate`/products/${product.name}`,
           state: azure.apimanagement.SubscriptionState.Active,
+          ...(explicit ? { primaryKey: explicit.primary, secondaryKey: explicit.secondary } : {}),
         },
         { ...child, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
       );
+      if (explicit) return pulumi.output(explicit.primary).apply((key) => [consumer.name, key] as const);
       const secrets = azure.apimanagement.listSubscriptionSecretsOutput(
         { ...service, sid: subscription.name },
         { parent: this, provider },
@@ -194,7 +215,9 @@ export class GatewayApi extends pulumi.ComponentResource {
       return secrets.apply((s) => [consumer.name, s.primaryKey ?? ""] as const);
     });
 
-    // Operator access (issue #21, decision 2): sid aoai-gateway-operator, scoped to the API only.
+    // Operator access (issue #21, decision 2): sid aoai-gateway-operator, scoped to the API only. Behind a
+    // Front Door its keys are set explicitly, the same in every gateway (#22), like the consumers'.
+    const operatorKeys = args.consumerKeySecrets?.get(OPERATOR_SUBSCRIPTION_ID);
     const operator = new azure.apimanagement.Subscription(
       `${name}-operator`,
       {
@@ -203,6 +226,7 @@ export class GatewayApi extends pulumi.ComponentResource {
         displayName: OPERATOR_DISPLAY_NAME,
         scope: pulumi.interpolate`/apis/${api.name}`,
         state: azure.apimanagement.SubscriptionState.Active,
+        ...(operatorKeys ? { primaryKey: operatorKeys.primary, secondaryKey: operatorKeys.secondary } : {}),
       },
       { ...child, additionalSecretOutputs: ["primaryKey", "secondaryKey"] },
     );
@@ -212,7 +236,10 @@ export class GatewayApi extends pulumi.ComponentResource {
     );
 
     this.apiName = api.name;
-    this.operatorKey = pulumi.secret(operatorSecrets.apply((s) => s.primaryKey ?? ""));
+    this.operatorKey = operatorKeys
+      ? pulumi.secret(pulumi.output(operatorKeys.primary))
+      : pulumi.secret(operatorSecrets.apply((s) => s.primaryKey ?? ""));
+    this.responseSealKey = pulumi.secret(pulumi.output(sealKey));
     this.productName = product.name;
     this.consumerKeys = pulumi.secret(pulumi.all(keys).apply((pairs) => Object.fromEntries(pairs)));
     this.registerOutputs({ apiName: this.apiName, productName: this.productName, consumerKeys: this.consumerKeys });

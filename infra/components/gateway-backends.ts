@@ -16,7 +16,8 @@
 import * as azure from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
 import type { CircuitBreakerConfig } from "../config/schema";
-import { poolId } from "../model/names";
+import { regionalPriorities } from "../model/gateway-regions";
+import { routePoolFor } from "../policies/render";
 import type { Topology } from "../model/topology";
 import type { OpenAiAccount } from "./openai-account";
 
@@ -62,7 +63,7 @@ export interface GatewayBackendsArgs {
 export class GatewayBackends extends pulumi.ComponentResource {
   /** Member backends by APIM backend id: one per (account, deployment). */
   public readonly backends: ReadonlyMap<string, azure.apimanagement.Backend>;
-  /** Pool backends by route name (empty in policy mode). */
+  /** Pool backends by route name, `<route>@<region>` for a further region's pool (empty in policy mode). */
   public readonly pools: ReadonlyMap<string, azure.apimanagement.Backend>;
 
   constructor(name: string, args: GatewayBackendsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -105,28 +106,38 @@ export class GatewayBackends extends pulumi.ComponentResource {
       if (!b) throw new Error(`no backend ${id}`);
       return b;
     };
+    // Pools: one per route; with locality on and several gateway regions, one per route and region, each with
+    // the members' priorities for that region (issue #22: APIM's pool cannot see the region, the policy picks
+    // the region's pool). The primary region's pool keeps the route's pool id.
     this.pools = new Map(
       withBreaker
-        ? topology.routes.map((route) => {
-            const pool = new azure.apimanagement.Backend(
-              `${name}-pool-${route.name}`,
-              {
-                resourceGroupName,
-                serviceName,
-                backendId: poolId(route.name),
-                description: `Route ${route.name} (model ${route.model}): ${route.members.length} members`,
-                type: azure.apimanagement.BackendType.Pool,
-                pool: {
-                  services: route.members.map((m) => ({
-                    id: member(m.backendId).id,
-                    priority: m.priority,
-                    weight: m.weight,
-                  })),
+        ? topology.routes.flatMap((route) => {
+            const regions = route.locality !== "off" ? topology.gateway.regions : topology.gateway.regions.slice(0, 1);
+            const perRegion = route.locality !== "off" && regions.length > 1;
+            return regions.map((region) => {
+              const priorities = regionalPriorities(route.members, region.location, route.locality);
+              const pool = new azure.apimanagement.Backend(
+                region.primary ? `${name}-pool-${route.name}` : `${name}-pool-${route.name}-${region.location}`,
+                {
+                  resourceGroupName,
+                  serviceName,
+                  backendId: routePoolFor(route.name, region.location, topology.gateway),
+                  description: `Route ${route.name} (model ${route.model}): ${route.members.length} members${
+                    perRegion ? `, for gateway region ${region.location} (locality ${route.locality})` : ""
+                  }`,
+                  type: azure.apimanagement.BackendType.Pool,
+                  pool: {
+                    services: route.members.map((m, i) => ({
+                      id: member(m.backendId).id,
+                      priority: route.locality === "off" ? m.priority : priorities[i],
+                      weight: m.weight,
+                    })),
+                  },
                 },
-              },
-              child,
-            );
-            return [route.name, pool] as const;
+                child,
+              );
+              return [region.primary ? route.name : `${route.name}@${region.location}`, pool] as const;
+            });
           })
         : [],
     );

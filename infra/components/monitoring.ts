@@ -79,6 +79,18 @@ export interface MonitoringArgs {
   readonly apiName: pulumi.Input<string>;
   /** Optional. Tags for the workspace and Application Insights. Default: none. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Optional. A further v2 gateway region (issue #22): it sends to the primary's workspace and Application
+   * Insights, so only its logger, diagnostics and diagnostic setting are created. Default: none (the primary).
+   */
+  readonly shared?: SharedTelemetry;
+}
+
+/** The workspace and Application Insights every gateway region reports to. */
+export interface SharedTelemetry {
+  readonly workspaceId: pulumi.Input<string>;
+  readonly appInsightsId: pulumi.Input<string>;
+  readonly connectionString: pulumi.Input<string>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -86,6 +98,8 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly workspaceId: pulumi.Output<string>;
   /** ARM id of the Application Insights component (created or existing). */
   public readonly appInsightsId: pulumi.Output<string>;
+  /** The Application Insights connection string (secret), for further gateway regions. */
+  public readonly connectionString: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aoai-gateway:monitoring:Monitoring", name, {}, opts);
@@ -97,40 +111,48 @@ export class Monitoring extends pulumi.ComponentResource {
     const service = { serviceName: args.serviceName, resourceGroupName: args.resourceGroupName };
 
     this.workspaceId =
-      monitoring.workspaceId !== undefined
-        ? pulumi.output(monitoring.workspaceId)
-        : new azure.operationalinsights.Workspace(
-            `${name}-workspace`,
-            {
-              workspaceName: names.workspace,
-              resourceGroupName: args.resourceGroupName,
-              location: gateway.location,
-              sku: { name: azure.operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
-              retentionInDays: monitoring.retentionDays,
-              tags,
-            },
-            child,
-          ).id;
+      args.shared !== undefined
+        ? pulumi.output(args.shared.workspaceId)
+        : monitoring.workspaceId !== undefined
+          ? pulumi.output(monitoring.workspaceId)
+          : new azure.operationalinsights.Workspace(
+              `${name}-workspace`,
+              {
+                workspaceName: names.workspace,
+                resourceGroupName: args.resourceGroupName,
+                location: gateway.location,
+                sku: { name: azure.operationalinsights.WorkspaceSkuNameEnum.PerGB2018 },
+                retentionInDays: monitoring.retentionDays,
+                tags,
+              },
+              child,
+            ).id;
 
     // Existing Application Insights is read by id (its connection string is an output), never parsed.
-    const appInsights =
-      monitoring.appInsightsId !== undefined
-        ? azure.applicationinsights.Component.get(`${name}-appinsights`, monitoring.appInsightsId, child)
-        : new azure.applicationinsights.Component(
-            `${name}-appinsights`,
-            {
-              resourceName: names.appInsights,
-              resourceGroupName: args.resourceGroupName,
-              location: gateway.location,
-              kind: "web",
-              applicationType: azure.applicationinsights.ApplicationType.Web,
-              workspaceResourceId: this.workspaceId,
-              ingestionMode: azure.applicationinsights.IngestionMode.LogAnalytics,
-              tags,
-            },
-            child,
-          );
+    const appInsights: { id: pulumi.Output<string>; connectionString: pulumi.Output<string> } =
+      args.shared !== undefined
+        ? {
+            id: pulumi.output(args.shared.appInsightsId),
+            connectionString: pulumi.output(args.shared.connectionString),
+          }
+        : monitoring.appInsightsId !== undefined
+          ? azure.applicationinsights.Component.get(`${name}-appinsights`, monitoring.appInsightsId, child)
+          : new azure.applicationinsights.Component(
+              `${name}-appinsights`,
+              {
+                resourceName: names.appInsights,
+                resourceGroupName: args.resourceGroupName,
+                location: gateway.location,
+                kind: "web",
+                applicationType: azure.applicationinsights.ApplicationType.Web,
+                workspaceResourceId: this.workspaceId,
+                ingestionMode: azure.applicationinsights.IngestionMode.LogAnalytics,
+                tags,
+              },
+              child,
+            );
     this.appInsightsId = appInsights.id;
+    this.connectionString = pulumi.secret(appInsights.connectionString);
 
     const connectionString = new azure.apimanagement.NamedValue(
       `${name}-connection-string`,

@@ -185,6 +185,24 @@ const alias = z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, {
 
 const tags = z.record(z.string().min(1).max(512), z.string().max(256));
 
+/** Availability zones as ARM names them. */
+const zonesSchema = z
+  .array(z.enum(["1", "2", "3"]))
+  .min(1)
+  .refine((zones) => new Set(zones).size === zones.length, { error: "allowed: each zone once" });
+
+/** The most further gateway regions a stack may list (a guard, not an Azure limit). */
+export const MAX_ADDITIONAL_LOCATIONS = 9;
+
+/** One further gateway region (issue #22). */
+export const GatewayLocationSchema = strictObject({
+  location: region,
+  /** Scale units in this region. Default: the tier's minimum. */
+  capacity: positiveInt().optional(),
+  /** Availability zones in this region (see `zones`). Default: none. */
+  zones: zonesSchema.optional(),
+});
+
 export const GatewaySchema = strictObject({
   /** Name prefix for every resource. */
   name: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
@@ -200,6 +218,18 @@ export const GatewaySchema = strictObject({
   publisherName: z.string().min(1).max(100),
   /** Existing resource group to deploy the gateway into; when absent one is created. */
   resourceGroup: z.string().min(1).max(90).optional(),
+  /**
+   * Availability zones of the primary location (issue #22). Premium: any of "1", "2", "3", with `capacity`
+   * a multiple of their count; Standard v2 and Premium v2: zone redundancy, set when the service is created
+   * (changing it later replaces the service). Default: none (Azure's own choice for Premium).
+   */
+  zones: zonesSchema.optional(),
+  /**
+   * Further gateway regions (issue #22). Premium: additional locations of the one service (one control
+   * plane, one set of keys and named values). Basic v2, Standard v2, Premium v2: one more gateway per entry,
+   * all behind one Azure Front Door. Other tiers: none. Default: none (one region).
+   */
+  additionalLocations: z.array(GatewayLocationSchema).max(MAX_ADDITIONAL_LOCATIONS).default([]),
 });
 
 export const QuotaOverrideSchema = strictObject({
@@ -320,6 +350,8 @@ export const CatalogEntrySchema = strictObject({
 export const DEFAULT_MAX_WAIT_SECONDS = 10;
 /** Largest `routing.maxWaitSeconds`: the wait polls once a second inside APIM's retry, whose count is at most 50. */
 export const MAX_WAIT_SECONDS_LIMIT = 30;
+export const LOCALITY_MODES = ["off", "region", "geography"] as const;
+export type LocalityMode = (typeof LOCALITY_MODES)[number];
 
 export const RoutingSchema = strictObject({
   /** pool: APIM backend pools with circuit breakers; policy: selection in policy expressions. */
@@ -330,6 +362,14 @@ export const RoutingSchema = strictObject({
    * 0 turns the wait off. Default 10.
    */
   maxWaitSeconds: z.number().int().min(0).max(MAX_WAIT_SECONDS_LIMIT).optional(),
+  /**
+   * Locality-aware routing (issue #22): inside each priority group, members in the gateway region that serves
+   * the request come first (`region`), then members in the same geography (`geography`), then the rest;
+   * priorities still come first. Default: `geography` when the gateway runs in more than one region, else `off`.
+   */
+  locality: z.enum(LOCALITY_MODES).optional(),
+  /** Per route (deployment name): its own locality, overriding `locality`. Default: none. */
+  routeLocality: z.record(z.string().min(1), z.enum(LOCALITY_MODES)).optional(),
 });
 
 const isoDuration = z.string().regex(/^PT(?=\d)(\d+H)?(\d+M)?(\d+S)?$/, {

@@ -47,12 +47,13 @@ import {
   tiersByMode,
   usableAddresses,
 } from "./network";
+import { gatewayRegionProblems, poolsPerRoute, rawLocalityOf, regionCountOf } from "./gateway-regions";
 import { didYouMean } from "./suggest";
 
 /** A validated config with every default resolved. */
 export interface ValidConfig extends ParsedConfig {
   readonly gateway: ParsedConfig["gateway"] & { readonly capacity: number };
-  readonly routing: { readonly mode: RoutingMode; readonly maxWaitSeconds: number };
+  readonly routing: ParsedConfig["routing"] & { readonly mode: RoutingMode; readonly maxWaitSeconds: number };
   /** With the tier's default gateway mode resolved (issue #20). */
   readonly network?: NonNullable<ParsedConfig["network"]> & { readonly gatewayMode: GatewayNetworkMode };
 }
@@ -277,6 +278,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
     ...rest,
     gateway: { ...config.gateway, capacity: config.gateway.capacity ?? tier.minUnits },
     routing: {
+      ...config.routing,
       mode: config.routing.mode ?? (tier.circuitBreaker ? "pool" : "policy"),
       maxWaitSeconds: config.routing.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS,
     },
@@ -529,7 +531,10 @@ function crossFieldProblems(raw: unknown): Problem[] {
     // Every route member is one APIM backend, and pool mode adds one pool per route (issue #9).
     const members = [...routes.values()].reduce((n, r) => n + r.members.length, 0);
     const mode = asRecord(root.routing).mode ?? (tier.circuitBreaker ? "pool" : "policy");
-    const pools = mode === "pool" ? routes.size : 0;
+    // With locality on in several gateway regions, pool mode has one pool per route and region (issue #22).
+    const regions = regionCountOf(root);
+    const pools =
+      mode === "pool" ? [...routes.keys()].reduce((n, r) => n + poolsPerRoute(regions, rawLocalityOf(root, r)), 0) : 0;
     if (members + pools > tier.maxBackends) {
       problems.push({
         path: ["backends"],
@@ -537,6 +542,7 @@ function crossFieldProblems(raw: unknown): Problem[] {
       });
     }
   }
+  problems.push(...gatewayRegionProblems(root, [...routes.keys()]));
   problems.push(...weightProblems(root));
   // Consumers: one APIM subscription each, so names must be unique.
   const consumerAt = new Map<string, number>();
@@ -840,6 +846,17 @@ function networkProblems(root: Record<string, unknown>, rawSubscriptions: unknow
   const aliasOfId = (id: string) => subscriptionIds.get(id.toLowerCase());
   const gatewaySubscriptionId = [...subscriptionIds.entries()].find(([, a]) => a === gateway.subscription)?.[0];
   const listed = [...subscriptionIds.values()].join(", ");
+
+  // Issues #20 and #22 together: the network is one virtual network in the primary gateway's region, so a
+  // further gateway region (a second v2 gateway or a Premium location) would have no path to the private
+  // endpoints. Refused until per-region networks exist, rather than deploying a region that answers 403.
+  const further = Array.isArray(gateway.additionalLocations) ? gateway.additionalLocations.length : 0;
+  if (further > 0) {
+    problems.push({
+      path: ["network"],
+      text: `got a private network with ${further} additional gateway location${further === 1 ? "" : "s"}; allowed: aoai-gateway:network with one gateway region (gateway.additionalLocations empty), or several gateway regions without a network (docs/networking.md, docs/multi-region.md)`,
+    });
+  }
 
   if ((network.virtualNetwork === undefined) === (network.subnets === undefined)) {
     problems.push({

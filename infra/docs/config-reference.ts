@@ -39,6 +39,21 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   "gateway.publisherEmail": { type: "email", meaning: "APIM publisher email" },
   "gateway.publisherName": { meaning: "APIM publisher name" },
   "gateway.resourceGroup": { default: "created", meaning: "existing resource group for APIM" },
+  "gateway.zones": {
+    default: "none",
+    meaning:
+      'availability zones of the primary region (`["1","2","3"]`): Premium per location, units a multiple of the zones; Standard v2 and Premium v2 only when the service is created ([multi-region](multi-region.md))',
+  },
+  "gateway.additionalLocations[].location": {
+    type: "region",
+    meaning:
+      "a further gateway region: Premium adds a location to the one service, Basic/Standard/Premium v2 get one more gateway behind Azure Front Door ([multi-region](multi-region.md))",
+  },
+  "gateway.additionalLocations[].capacity": { default: "the tier's minimum", meaning: "scale units in that region" },
+  "gateway.additionalLocations[].zones": {
+    default: "none",
+    meaning: "availability zones in that region (see `zones`)",
+  },
   "subscriptions[].alias": {
     type: "alias",
     meaning: "short name used everywhere else; 1-24 lowercase letters, digits, hyphens; unique",
@@ -110,6 +125,16 @@ export const CONFIG_KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     default: "`10`",
     meaning:
       "bounded wait: when every member of a route is throttled and the soonest is back within this many seconds of the request's arrival, the gateway holds the request and retries then instead of answering 429; `0` turns it off; at most 30 ([simulate](simulate.md#bounded-wait))",
+  },
+  "routing.locality": {
+    default: "`geography` with several gateway regions, else `off`",
+    meaning:
+      "inside each priority group, members in the serving gateway's region first (`region`), then its geography (`geography`); `off`: the stack's order only ([multi-region](multi-region.md#locality-aware-routing))",
+  },
+  "routing.routeLocality": {
+    type: "map",
+    default: "none",
+    meaning: "per route (deployment name): `off`, `region` or `geography`, overriding `routing.locality`",
   },
   "circuitBreaker.failureCount": { meaning: "failures within `interval` that trip a member" },
   "circuitBreaker.interval": { type: "duration", meaning: "window the failures are counted in (ISO 8601)" },

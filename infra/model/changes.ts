@@ -6,6 +6,7 @@
  * so a pull request can say "this replaces a deployment" before any preview.
  */
 import type { SubnetModel } from "./network";
+import { gatewayRegionChanges } from "./region-changes";
 import type { AccountModel, DeploymentModel, Topology } from "./topology";
 
 export type ChangeKind = "create" | "delete" | "update" | "replace" | "ignored" | "refused" | "outage";
@@ -207,7 +208,11 @@ export function addLegacyKeys(raw: Record<string, unknown>): void {
 
 /** Changes from the deployed topology `before` to `after`, gateway first, then the network, then accounts by key. */
 export function diffTopologies(before: Topology, after: Topology): Change[] {
-  const changes = [...gatewayChanges(before.gateway, after.gateway), ...networkChanges(before, after)];
+  const changes = [
+    ...gatewayChanges(before.gateway, after.gateway),
+    ...gatewayRegionChanges(before.gateway, after.gateway),
+    ...networkChanges(before, after),
+  ];
   const old = new Map(before.accounts.map((a) => [a.key, a]));
   const keys = [...new Set([...before.accounts.map((a) => a.key), ...after.accounts.map((a) => a.key)])].sort();
   for (const key of keys) {

@@ -333,9 +333,13 @@ export function estimateCost(
     priceSource: PRICE_SOURCE,
     assumptions: { ...assumptions, hoursPerMonth: HOURS_PER_MONTH },
     apiManagement: {
-      label: "API Management only (gateway base price; Azure OpenAI not included)",
+      label:
+        g.regions.length > 1
+          ? `API Management only (gateway base price in ${g.regions.length} regions${g.frontDoor ? ` and the Azure Front Door base fee, ${g.frontDoor.monthlyUsd} USD` : ""}; Azure OpenAI not included)`
+          : "API Management only (gateway base price; Azure OpenAI not included)",
       sku: g.sku,
-      units: g.capacity,
+      // Every region's units are billed (issue #22).
+      units: g.regions.reduce((n, r) => n + r.capacity, 0),
       monthlyUsd: g.monthlyUsd,
       pricingNote: g.tier.pricingNote,
       requestsMetered: apim?.requestsMetered ?? false,

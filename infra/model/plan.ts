@@ -4,8 +4,9 @@
  */
 import { type CostAssumptions, type CostEstimate, estimateCost, formatCost, usageTierWarnings } from "./cost";
 import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "./names";
+import type { AvailabilityModel } from "./gateway-regions";
 import type { NetworkModel, SubnetModel } from "./network";
-import type { QuotaPoolModel, RouteMember, Topology } from "./topology";
+import { type QuotaPoolModel, type RouteMember, type Topology, monthlyPrice } from "./topology";
 
 export interface PlanSubnet {
   /** `created` (the stack's) or `existing`. */
@@ -85,6 +86,17 @@ export interface PlanMember {
   } | null;
 }
 
+export interface PlanGatewayRegion {
+  readonly location: string;
+  readonly geography: string;
+  readonly primary: boolean;
+  readonly units: number;
+  readonly zones: readonly string[];
+  readonly serviceName: string;
+  readonly url: string;
+  readonly monthlyUsd: number;
+}
+
 export interface PlanRoute {
   readonly deployment: string;
   /** What the Azure client calls for this route: `<gateway url>/openai/deployments/<deployment>`. */
@@ -148,6 +160,18 @@ export interface Plan {
     readonly routingMode: string;
     readonly monthlyUsd: number;
     readonly pricingNote: string;
+    /**
+     * The URL clients should use (issue #22): the Front Door's with several v2 gateways (its host suffix is
+     * assigned by Azure: `pulumi stack output gatewayUrl`), else `url` (classic Premium routes it to the
+     * nearest location).
+     */
+    readonly globalUrl: string;
+    /** Every gateway region, primary first, with its units, zones, direct URL and price. */
+    readonly regions: readonly PlanGatewayRegion[];
+    /** The Front Door in front of several v2 gateways, or null. */
+    readonly frontDoor: { readonly sku: string; readonly probePath: string; readonly monthlyUsd: number } | null;
+    /** The availability Microsoft publishes for this topology, with its source. */
+    readonly availability: AvailabilityModel;
   };
   readonly totalTpm: number;
   readonly routes: readonly PlanRoute[];
@@ -329,6 +353,21 @@ export function createPlan(topology: Topology, costAssumptions?: CostAssumptions
       routingMode: topology.routingMode,
       monthlyUsd: g.monthlyUsd,
       pricingNote: g.tier.pricingNote,
+      globalUrl: g.frontDoor ? g.frontDoor.urlPattern : g.url,
+      regions: g.regions.map((r) => ({
+        location: r.location,
+        geography: r.geography,
+        primary: r.primary,
+        units: r.capacity,
+        zones: r.zones,
+        serviceName: r.serviceName,
+        url: r.url,
+        monthlyUsd: monthlyPrice(g.tier, r.capacity),
+      })),
+      frontDoor: g.frontDoor
+        ? { sku: g.frontDoor.sku, probePath: g.frontDoor.probePath, monthlyUsd: g.frontDoor.monthlyUsd }
+        : null,
+      availability: g.availability,
     },
     totalTpm: topology.totalTpm,
     routes: topology.routes
@@ -448,6 +487,46 @@ export interface FormatPlanOptions {
   readonly stack?: string;
 }
 
+/** Gateway regions, the global URL and the published availability (issue #22). */
+export function formatGatewayRegions(g: Plan["gateway"]): string[] {
+  const usd = (v: number) => v.toLocaleString("en-US", { style: "currency", currency: "USD" });
+  const a = g.availability;
+  const out: string[] = [];
+  if (g.regions.length > 1) {
+    out.push(
+      `  Gateway regions (${g.regions.length}${g.frontDoor ? `, one ${g.sku} gateway each, behind Azure Front Door` : ", additional locations of one service"}):`,
+    );
+    out.push(
+      ...table([
+        ["region", "geography", "units", "zones", "URL (direct)", "a month"],
+        ...g.regions.map((r) => [
+          `${r.location}${r.primary ? " (primary)" : ""}`,
+          r.geography,
+          String(r.units),
+          r.zones.length > 0 ? r.zones.join(",") : "-",
+          r.url,
+          usd(r.monthlyUsd),
+        ]),
+      ]).map((line) => `  ${line}`),
+    );
+    out.push(
+      g.frontDoor
+        ? `  Global URL ${g.globalUrl} (Front Door ${g.frontDoor.sku}, ${usd(g.frontDoor.monthlyUsd)} a month base fee; Azure assigns the host suffix: pulumi stack output gatewayUrl); health probe GET ${g.frontDoor.probePath} on each gateway`
+        : `  Global URL ${g.globalUrl} (routes each client to the nearest healthy location)`,
+    );
+  } else if (g.regions[0]?.zones.length) {
+    out.push(`  Availability zones ${g.regions[0].zones.join(", ")}`);
+  }
+  out.push(
+    `  Availability: ${a.publishedPercent === null ? "no SLA published" : `${a.publishedPercent}% published`} (${a.basis})${
+      a.composedPercent === null
+        ? ""
+        : `; composed ${a.composedPercent}% if regions fail independently (our arithmetic, not an SLA)`
+    }; source: ${a.source}`,
+  );
+  return out;
+}
+
 /** The human-readable plan. */
 export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string {
   const g = plan.gateway;
@@ -456,6 +535,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     `Gateway ${g.name}: API Management ${g.sku}${g.capacity > 0 ? `, ${g.capacity} unit${g.capacity === 1 ? "" : "s"},` : ""} in ${g.location} (subscription ${g.subscription}), routing mode ${g.routingMode}`,
     `  about ${g.monthlyUsd.toLocaleString("en-US", { style: "currency", currency: "USD" })} a month base price (${g.pricingNote})`,
     `  URL ${g.url} (API ${API_ID} at /${API_PATH}); v1 API base URL ${g.v1BaseUrl}`,
+    ...formatGatewayRegions(g),
     "",
     ...clientSnippet(plan, options.stack),
     "",

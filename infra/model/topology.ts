@@ -16,6 +16,7 @@ import {
   type ConsumerConfig,
   type MonitoringConfig,
   type DeploymentType,
+  type LocalityMode,
   type Offer,
   type PoliciesConfig,
   type RoutingMode,
@@ -28,6 +29,18 @@ import { plainCredentialWarnings } from "../config/secrets";
 import { type Catalog, type CapacityUnit, type TokenPriceOverride, buildCatalog } from "../config/catalog";
 import { ConfigError, type ValidConfig, keyPath } from "../config/validate";
 import quotaData from "../data/quota-defaults.json";
+import {
+  type AvailabilityModel,
+  FRONT_DOOR,
+  type FrontDoorModel,
+  GATEWAY_STATUS_PATH,
+  type GatewayRegionModel,
+  TIER_REGIONS,
+  availabilityOf,
+  frontDoorName,
+  geographyOf,
+  regionalServiceName,
+} from "./gateway-regions";
 import { accountEndpoint, accountName, apimServiceName, backendId, gatewayUrl } from "./names";
 import { type NetworkModel, buildNetwork, networkWarnings } from "./network";
 
@@ -128,6 +141,8 @@ export interface RouteModel {
    * member, not as a route clients call.
    */
   readonly spilloverOnly: boolean;
+  /** Locality-aware routing of this route (issue #22): off, region or geography. */
+  readonly locality: LocalityMode;
 }
 
 export interface QuotaPoolDraw {
@@ -170,8 +185,16 @@ export interface GatewayModel {
   readonly publisherEmail: string;
   readonly publisherName: string;
   readonly resourceGroup: ResourceGroupModel;
-  /** Estimated list price per month in USD for the configured units. */
+  /** Estimated list price per month in USD: every region's units, and the Front Door profile (issue #22). */
   readonly monthlyUsd: number;
+  /** Availability zones of the primary location (empty: none set). */
+  readonly zones: readonly string[];
+  /** Every gateway region, primary first (issue #22). */
+  readonly regions: readonly GatewayRegionModel[];
+  /** The Front Door in front of several v2 gateways, or null (one region, or classic Premium locations). */
+  readonly frontDoor: FrontDoorModel | null;
+  /** What Microsoft publishes for this topology. */
+  readonly availability: AvailabilityModel;
 }
 
 export interface Topology {
@@ -369,7 +392,10 @@ export function buildTopology(config: ValidConfig): Topology {
     };
   });
 
-  const routes = buildRoutes(accounts, warnings);
+  const regionCount = 1 + config.gateway.additionalLocations.length;
+  const localityOf = (route: string): LocalityMode =>
+    config.routing.routeLocality?.[route] ?? config.routing.locality ?? (regionCount > 1 ? "geography" : "off");
+  const routes = buildRoutes(accounts, warnings, localityOf);
   const quotaPools = buildQuotaPools(config, accounts, catalog, warnings);
 
   const tier = TIERS[config.gateway.sku];
@@ -399,6 +425,22 @@ export function buildTopology(config: ValidConfig): Topology {
       ),
     );
   }
+  const regions = gatewayRegions(config, serviceName, gatewaySub.id);
+  const frontDoor: FrontDoorModel | null =
+    TIER_REGIONS[config.gateway.sku].multiRegion === "frontDoor" && regions.length > 1
+      ? {
+          profileName: frontDoorName(config.gateway.name),
+          endpointName: frontDoorName(config.gateway.name),
+          sku: FRONT_DOOR.sku,
+          urlPattern: `https://${frontDoorName(config.gateway.name)}-<hash>.<zone>.azurefd.net`,
+          probePath: GATEWAY_STATUS_PATH,
+          monthlyUsd: FRONT_DOOR.monthlyBaseUsd,
+        }
+      : null;
+  const monthlyUsd =
+    Math.round(
+      (regions.reduce((sum, r) => sum + monthlyPrice(tier, r.capacity), 0) + (frontDoor?.monthlyUsd ?? 0)) * 100,
+    ) / 100;
   return {
     gateway: {
       name: config.gateway.name,
@@ -412,7 +454,11 @@ export function buildTopology(config: ValidConfig): Topology {
       publisherEmail: config.gateway.publisherEmail,
       publisherName: config.gateway.publisherName,
       resourceGroup: gatewayGroup,
-      monthlyUsd: monthlyPrice(tier, config.gateway.capacity),
+      monthlyUsd,
+      zones: config.gateway.zones ?? [],
+      regions,
+      frontDoor,
+      availability: availabilityOf(config.gateway.sku, regions),
     },
     routingMode: config.routing.mode,
     maxWaitSeconds: config.routing.maxWaitSeconds,
@@ -455,7 +501,51 @@ function monitoringWarnings(config: ValidConfig, tier: TierInfo): string[] {
   return warnings;
 }
 
-function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): RouteModel[] {
+/**
+ * Every gateway region, primary first (issue #22). Classic Premium: locations of one service (one URL per
+ * location: `<service>-<region>-01.regional.azure-api.net`); v2 tiers: one service per region.
+ */
+function gatewayRegions(config: ValidConfig, serviceName: string, subscriptionId: string): GatewayRegionModel[] {
+  const g = config.gateway;
+  const tier = TIERS[g.sku];
+  const classic = TIER_REGIONS[g.sku].multiRegion === "additionalLocations";
+  const several = g.additionalLocations.length > 0;
+  const primary: GatewayRegionModel = {
+    location: g.location,
+    geography: geographyOf(g.location),
+    capacity: g.capacity,
+    zones: g.zones ?? [],
+    primary: true,
+    serviceName,
+    url: classic && several ? regionalGatewayUrl(serviceName, g.location) : gatewayUrl(serviceName),
+  };
+  return [
+    primary,
+    ...g.additionalLocations.map((l): GatewayRegionModel => {
+      const name = classic ? serviceName : regionalServiceName(g.name, subscriptionId, l.location);
+      return {
+        location: l.location,
+        geography: geographyOf(l.location),
+        capacity: l.capacity ?? tier.minUnits,
+        zones: l.zones ?? [],
+        primary: false,
+        serviceName: name,
+        url: classic ? regionalGatewayUrl(name, l.location) : gatewayUrl(name),
+      };
+    }),
+  ];
+}
+
+/** A classic multi-region service's regional gateway URL (Learn, api-management-howto-deploy-multi-region). */
+export function regionalGatewayUrl(serviceName: string, location: string): string {
+  return `https://${serviceName}-${location}-01.regional.azure-api.net`;
+}
+
+function buildRoutes(
+  accounts: readonly AccountModel[],
+  warnings: string[],
+  localityOf: (route: string) => LocalityMode,
+): RouteModel[] {
   const byName = new Map<string, { model: string; members: Omit<RouteMember, "share">[] }>();
   for (const account of accounts) {
     for (const d of account.deployments) {
@@ -508,6 +598,7 @@ function buildRoutes(accounts: readonly AccountModel[], warnings: string[]): Rou
         members,
         usableTpm: only ? 0 : members.reduce((s, m) => s + (m.deployment.capacityTpm ?? 0) + overflowTpm(m), 0),
         spilloverOnly: only,
+        locality: localityOf(name),
       };
     });
 }

@@ -19,6 +19,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { RoutingMode } from "../config/schema";
+import { regionalPoolId, regionalPriorities } from "../model/gateway-regions";
 import {
   API_ID,
   API_PATH,
@@ -29,7 +30,7 @@ import {
   UNMETERED_OPERATIONS,
   poolId,
 } from "../model/names";
-import type { RouteModel, Topology } from "../model/topology";
+import type { GatewayModel, RouteModel, Topology } from "../model/topology";
 
 /** Where the templates live: `policies/*.hbs`, shared pieces in `policies/partials/*.hbs`. */
 export const POLICY_TEMPLATE_DIR = resolve(__dirname, "..", "..", "policies");
@@ -72,6 +73,11 @@ export interface PolicyMember {
   readonly location: string;
   /** Subscription alias. */
   readonly subscription: string;
+  /**
+   * Locality on (issue #22): the member's effective priority per gateway region (ARM name), which the policy
+   * uses instead of `priority` when `context.Deployment.Region` is one of them (policies/partials/locality.hbs).
+   */
+  readonly regional?: Readonly<Record<string, number>>;
 }
 
 export interface PolicyRoute {
@@ -84,6 +90,10 @@ export interface PolicyRoute {
   readonly members: readonly PolicyMember[];
   /** `members` as a JSON literal, emitted into the policy. */
   readonly membersJson: string;
+  /** Locality-aware routing is on for this route and the gateway has regions to prefer (issue #22). */
+  readonly locality: boolean;
+  /** Pool mode with locality: the route's pool per gateway region (ARM name), as a JSON literal; else "{}". */
+  readonly regionalPoolsJson: string;
 }
 
 /** An account as sealed response ids name it (`id`: the topology's account key) and as pinned calls reach it (`url`). */
@@ -158,6 +168,10 @@ export interface PolicyContext {
   readonly memberDimensions: readonly MemberDimension[];
   /** Per route: its deployment type when every member shares one, else "mixed" (pool mode names no member). */
   readonly routeDeploymentTypes: readonly { readonly name: string; readonly deploymentType: string }[];
+  /** Some route routes by locality (issue #22): the policy reads `context.Deployment.Region`. */
+  readonly anyLocality: boolean;
+  /** Pool mode and some route has one pool per gateway region. */
+  readonly regionalPools: boolean;
   /** The pinned-member request header (issue #21), honoured only for `operatorSubscriptionId`. */
   readonly memberHeader: string;
   /** Bounded wait for a throttled route (issue #21, `aoai-gateway:routing.maxWaitSeconds`). */
@@ -221,8 +235,18 @@ function accountBaseUrl(endpoint: string): string {
   return `${endpoint}openai`;
 }
 
-function routeContext(route: RouteModel): PolicyRoute {
-  const members: PolicyMember[] = route.members.map((m) => ({
+/** The pool of `route` that gateway region `location` uses (the primary region keeps the route's own pool id). */
+export function routePoolFor(route: string, location: string, gateway: GatewayModel): string {
+  return location === gateway.location ? poolId(route) : regionalPoolId(route, location);
+}
+
+function routeContext(route: RouteModel, gateway: GatewayModel): PolicyRoute {
+  const locality = route.locality !== "off";
+  const byRegion = gateway.regions.map((r) => ({
+    location: safe(r.location, "region"),
+    priorities: regionalPriorities(route.members, r.location, route.locality),
+  }));
+  const members: PolicyMember[] = route.members.map((m, i) => ({
     id: safe(m.backendId, "backend id"),
     backend: safe(m.backendId, "backend id"),
     url: accountBaseUrl(m.accountEndpoint),
@@ -230,13 +254,22 @@ function routeContext(route: RouteModel): PolicyRoute {
     weight: m.weight,
     location: safe(m.location, "region"),
     subscription: safe(m.subscription.alias, "subscription alias"),
+    ...(locality ? { regional: Object.fromEntries(byRegion.map((r) => [r.location, r.priorities[i]])) } : {}),
   }));
+  const regionalPools =
+    locality && gateway.regions.length > 1
+      ? Object.fromEntries(
+          gateway.regions.map((r) => [r.location, safe(routePoolFor(route.name, r.location, gateway), "pool id")]),
+        )
+      : {};
   return {
     name: safe(route.name, "deployment name"),
     poolId: safe(poolId(route.name), "pool id"),
     memberCount: members.length,
     members,
     membersJson: JSON.stringify(members),
+    locality,
+    regionalPoolsJson: JSON.stringify(regionalPools),
   };
 }
 
@@ -246,7 +279,7 @@ function routeContext(route: RouteModel): PolicyRoute {
  */
 export function createPolicyContext(topology: Topology): PolicyContext {
   const { policies, circuitBreaker } = topology;
-  const routes = topology.routes.map(routeContext);
+  const routes = topology.routes.map((r) => routeContext(r, topology.gateway));
   const accounts: PolicyAccount[] = topology.accounts.map((a) => ({
     id: safe(a.key, "account key"),
     url: accountBaseUrl(a.endpoint),
@@ -306,6 +339,8 @@ export function createPolicyContext(topology: Topology): PolicyContext {
         deploymentType: m.deployment.sku,
       })),
     ),
+    anyLocality: routes.some((r) => r.locality),
+    regionalPools: topology.routingMode === "pool" && routes.some((r) => r.regionalPoolsJson !== "{}"),
     routeDeploymentTypes: topology.routes.map((r) => {
       const types = new Set(r.members.map((m) => m.deployment.sku));
       return { name: safe(r.name, "deployment name"), deploymentType: types.size === 1 ? [...types][0] : "mixed" };

@@ -131,6 +131,7 @@ export function formatSimulation(r: SimulationResult): string {
     }
     out.push(...table(teamRows));
   }
+  out.push(...formatRegions(r));
   if (r.warnings.length > 0) out.push("", `Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => `  - ${w}`));
   return out.join("\n") + "\n";
 }
@@ -177,4 +178,22 @@ export function formatComparison(runs: readonly ComparedRun[]): string {
       ...table(rows),
     ].join("\n") + "\n"
   );
+}
+
+/** Gateway regions and the outage (issue #22): empty for a one-region gateway. */
+export function formatRegions(r: SimulationResult): string[] {
+  if (!r.regions) return [];
+  const out = ["", "Gateway regions (each with its own breakers, cache and units; accounts shared):"];
+  const rows = [["region", "arrived", "served", "failed over in", "share of served"]];
+  for (const g of r.regions) {
+    rows.push([g.location, n(g.offeredRequests), n(g.servedRequests), n(g.failedOverIn), pct(g.servedShare)]);
+  }
+  out.push(...table(rows));
+  const o = r.outage;
+  if (o) {
+    out.push(
+      `Outage of ${o.region} from ${o.from} s to ${o.until} s: ${n(o.servedRequests)} of ${n(o.offeredRequests)} requests served (${pct(o.servedShare)}); ${n(o.lostBeforeFailover)} arrived there in the first ${o.failoverSeconds} s and failed, ${n(o.failedOver)} were served by another region`,
+    );
+  }
+  return out;
 }

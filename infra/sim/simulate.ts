@@ -3,6 +3,7 @@
  * before it is deployed. Pure: imports nothing from Pulumi or Azure, never
  * sleeps (simulated clock), deterministic for a seed.
  */
+import { regionalPriorities } from "../model/gateway-regions";
 import type { RouteMember, Topology } from "../model/topology";
 import { createPolicyContext } from "../policies/render";
 import { Gateway, type GatewayRoute, type RequestOutcome } from "./gateway";
@@ -49,6 +50,48 @@ export interface SimulationOptions {
    * send the same request again (openai-node 6.x client.js retryRequest/shouldRetry).
    */
   readonly clientRetries?: number;
+  /**
+   * Several gateway regions (issue #22): each client request arrives at one region, by these shares (region ->
+   * weight; default: equal). Regions the topology does not have are an error.
+   */
+  readonly regionSplit?: Readonly<Record<string, number>>;
+  /** A gateway region that is down from `from` until `until` (seconds). */
+  readonly regionOutage?: RegionOutage;
+  /**
+   * Seconds after an outage starts during which requests arriving at the failed region still fail (the global
+   * front door has not yet taken it out: probes every 30 s, unhealthy after 2 of 4 fail). Default 60.
+   */
+  readonly failoverSeconds?: number;
+}
+
+export interface RegionOutage {
+  readonly region: string;
+  readonly from: number;
+  readonly until: number;
+}
+
+export interface SimulatedRegion {
+  readonly location: string;
+  /** Requests that arrived at this region (by the split). */
+  readonly offeredRequests: number;
+  /** Requests this region's gateway served (its own and those failed over to it). */
+  readonly servedRequests: number;
+  /** Requests this region's gateway handled that arrived at another (failed) region. */
+  readonly failedOverIn: number;
+  /** Share of all served requests. */
+  readonly servedShare: number;
+}
+
+export interface SimulatedOutage extends RegionOutage {
+  readonly failoverSeconds: number;
+  /** Requests offered (at every region) while the region was down. */
+  readonly offeredRequests: number;
+  readonly servedRequests: number;
+  readonly servedShare: number;
+  /** Requests that arrived at the failed region before the front door took it out: failed (503). */
+  readonly lostBeforeFailover: number;
+  /** Requests that arrived at the failed region after that and were served elsewhere. */
+  readonly failedOver: number;
 }
 
 /** The OpenAI SDKs' default retries (openai-node `maxRetries ?? 2`, openai-python DEFAULT_MAX_RETRIES = 2). */
@@ -211,6 +254,10 @@ export interface SimulationResult {
   readonly client403Requests: number;
   /** Bounded wait and client retries as clients see them (issue #21). */
   readonly clients: ClientView;
+  /** Per gateway region (issue #22): present when the gateway runs in more than one region. */
+  readonly regions?: readonly SimulatedRegion[];
+  /** The region outage, when one was simulated. */
+  readonly outage?: SimulatedOutage;
   readonly warnings: readonly string[];
 }
 
@@ -340,22 +387,91 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   });
 
   const context = createPolicyContext(topology);
-  const units = Math.max(1, topology.gateway.capacity);
-  const gateway = new Gateway(
-    {
-      mode: topology.routingMode,
-      units,
-      retryCount: context.retryCount,
-      circuitBreaker: topology.circuitBreaker,
-      cache: options.cache,
-      runEnd: duration,
-      maxWaitSeconds: options.maxWaitSeconds ?? topology.maxWaitSeconds,
-      onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
-    },
-    members,
-    upstreams,
-    Array.from({ length: units }, (_, u) => createRng(seed, 100 + u)),
-  );
+  // One gateway per region (issue #22): its own units, breakers, caches and random generators, the members'
+  // priorities as that region's locality orders them; the accounts (upstreams) are shared.
+  const regions = topology.gateway.regions;
+  const gateways = regions.map((region, g) => {
+    const regional = topology.routes.flatMap((r) => {
+      const p = regionalPriorities(r.members, region.location, r.locality);
+      return r.members.map((m, i) => (r.locality === "off" ? m : { ...m, priority: p[i] }));
+    });
+    const regionUnits = Math.max(1, region.capacity);
+    return new Gateway(
+      {
+        mode: topology.routingMode,
+        units: regionUnits,
+        retryCount: context.retryCount,
+        circuitBreaker: topology.circuitBreaker,
+        cache: options.cache,
+        runEnd: duration,
+        maxWaitSeconds: options.maxWaitSeconds ?? topology.maxWaitSeconds,
+        onCall: options.onCall && ((t, m, status) => options.onCall?.(t, members[m].backendId, status)),
+      },
+      regional,
+      upstreams,
+      Array.from({ length: regionUnits }, (_, u) => createRng(seed, 100 + 1000 * g + u)),
+    );
+  });
+  const units = regions.reduce((n, r) => n + Math.max(1, r.capacity), 0);
+  const split = regionWeights(topology, options.regionSplit);
+  const outage = options.regionOutage;
+  if (outage && !regions.some((r) => r.location === outage.region)) {
+    throw new RangeError(
+      `region outage ${outage.region}: not a gateway region (${regions.map((r) => r.location).join(", ")})`,
+    );
+  }
+  const failoverSeconds = options.failoverSeconds ?? 60;
+  // Its own stream: 7 picks teams (issue #17).
+  const regionRng = createRng(seed, 8);
+  const perRegion = regions.map(() => ({ offered: 0, served: 0, failedOverIn: 0 }));
+  const out = { offered: 0, served: 0, lost: 0, failedOver: 0 };
+  const down = (g: number, t: number) =>
+    outage !== undefined && regions[g].location === outage.region && t >= outage.from && t < outage.until;
+  const pickRegion = (exclude: number): number => {
+    let total = 0;
+    split.forEach((w, g) => (total += g === exclude ? 0 : w));
+    if (total <= 0) return -1;
+    let r = regionRng.next() * total;
+    for (let g = 0; g < split.length; g++) {
+      if (g === exclude) continue;
+      r -= split[g];
+      if (r < 0) return g;
+    }
+    return split.findIndex((w, g) => g !== exclude && w > 0);
+  };
+  const lostOutcome: RequestOutcome = {
+    status: 503,
+    servedBy: -1,
+    calls: 0,
+    spillover: false,
+    waited: 0,
+    retryAfter: 0,
+  };
+  /**
+   * A call reaching the global front door at time t: the region it arrives at (by the split), where it is
+   * served (another region once the front door has taken a failed one out, issue #22), and the outcome.
+   * `first` counts it in the region and outage tallies; a client's retry (#21) is routed the same way.
+   */
+  const callGateway = (t: number, r: number, first: boolean): RequestOutcome => {
+    const arrival = regions.length > 1 ? pickRegion(-1) : 0;
+    let serving = arrival;
+    const inOutage = outage !== undefined && t >= outage.from && t < outage.until;
+    if (down(arrival, t)) {
+      // The front door still sends here until it has seen the region fail; then to another region.
+      serving = outage && t < outage.from + failoverSeconds ? -1 : pickRegion(arrival);
+    }
+    const o = serving < 0 ? lostOutcome : gateways[serving].handle(t, routes[r], tokens);
+    if (first) perRegion[arrival].offered++;
+    if (serving >= 0 && serving !== arrival) perRegion[serving].failedOverIn++;
+    if (serving >= 0 && o.status === 200) perRegion[serving].served++;
+    if (inOutage && first) {
+      out.offered++;
+      if (o.status === 200) out.served++;
+      if (serving < 0) out.lost++;
+      else if (serving !== arrival) out.failedOver++;
+    }
+    return o;
+  };
 
   const bucketSeconds = Math.max(1, Math.ceil(duration / 120));
   const buckets = Math.ceil(duration / bucketSeconds);
@@ -393,7 +509,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
 
   // A client's retry at time t of the request that first arrived at `origin`, with `left` retries to go.
   const retryCall = (t: number, r: number, origin: number, left: number) => {
-    const o = gateway.handle(t, routes[r], tokens);
+    const o = callGateway(t, r, false);
     gatewayCalls++;
     if (o.waited > 0) heldCalls++;
     upstreamCalls += o.calls;
@@ -439,7 +555,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
         return;
       }
     }
-    const o = gateway.handle(t, routes[r], tokens);
+    const o = callGateway(t, r, true);
     gatewayCalls++;
     if (o.waited > 0) heldCalls++;
     requests++;
@@ -476,7 +592,7 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
   // Requests held at the end of the run are served after it (bounded wait): served throughput counts what
   // was served within the run, so it never reads above a quota.
   const servedMinutes = minutes;
-  const servedInRun = gateway.counters.reduce((n, c) => n + c.servedInRun, 0);
+  const servedInRun = gateways.reduce((n, g) => n + g.counters.reduce((k, c) => k + c.servedInRun, 0), 0);
   const sum = (f: (s: (typeof perRoute)[number]) => number) => perRoute.reduce((a, s) => a + f(s), 0);
   const offeredRequests = sum((s) => s.offered);
   const servedRequests = sum((s) => s.served);
@@ -540,7 +656,17 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
     members: members.flatMap((m, i) => {
       // A spillover-only route is the overflow of its PTU member: reported there (issue #17).
       if (spilloverOnlyMember[i]) return [];
-      const c = gateway.counters[i];
+      // Summed over the gateway regions (issue #22): the accounts are shared.
+      const c = gateways.reduce(
+        (sum, g) => ({
+          calls: sum.calls + g.counters[i].calls,
+          served: sum.served + g.counters[i].served,
+          throttled: sum.throttled + g.counters[i].throttled,
+          spilloverServed: sum.spilloverServed + g.counters[i].spilloverServed,
+          servedInRun: sum.servedInRun + g.counters[i].servedInRun,
+        }),
+        { calls: 0, served: 0, throttled: 0, spilloverServed: 0, servedInRun: 0 },
+      );
       const spilloverServed = spillsTo[i] === undefined ? 0 : c.spilloverServed;
       // Served within the run (bounded wait, #21) less what native spillover served (#17).
       const servedTpm = round(((c.servedInRun - Math.min(c.servedInRun, spilloverServed)) * tokens) / servedMinutes);
@@ -613,6 +739,30 @@ export function simulate(topology: Topology, options: SimulationOptions): Simula
       heldShare: gatewayCalls > 0 ? round(heldCalls / gatewayCalls, 5) : 0,
       addedLatencySeconds: latencyPercentiles(added),
     },
+    ...(regions.length > 1
+      ? {
+          regions: regions.map((region, g) => ({
+            location: region.location,
+            offeredRequests: perRegion[g].offered,
+            servedRequests: perRegion[g].served,
+            failedOverIn: perRegion[g].failedOverIn,
+            servedShare: servedRequests > 0 ? round(perRegion[g].served / servedRequests, 4) : 0,
+          })),
+        }
+      : {}),
+    ...(outage
+      ? {
+          outage: {
+            ...outage,
+            failoverSeconds,
+            offeredRequests: out.offered,
+            servedRequests: out.served,
+            servedShare: out.offered > 0 ? round(out.served / out.offered, 4) : 1,
+            lostBeforeFailover: out.lost,
+            failedOver: out.failedOver,
+          },
+        }
+      : {}),
     warnings,
   };
 }
@@ -704,4 +854,19 @@ function pickOf(teams: readonly TeamState[], u: number): TeamState {
     if (u < acc) return t;
   }
   return teams[teams.length - 1];
+}
+
+/** Arrival weights per gateway region, in the topology's order: the split given, else equal. */
+export function regionWeights(topology: Topology, split?: Readonly<Record<string, number>>): number[] {
+  const regions = topology.gateway.regions.map((r) => r.location);
+  if (!split) return regions.map(() => 1);
+  for (const [region, w] of Object.entries(split)) {
+    if (!regions.includes(region)) {
+      throw new RangeError(`region split ${region}: not a gateway region (${regions.join(", ")})`);
+    }
+    if (!(w >= 0)) throw new RangeError(`region split ${region}: ${w} is not a share (0 or more)`);
+  }
+  const weights = regions.map((r) => split[r] ?? 0);
+  if (weights.every((w) => w === 0)) throw new RangeError("region split: every share is 0");
+  return weights;
 }

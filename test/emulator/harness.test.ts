@@ -4,7 +4,9 @@
  * that the simulated accounts mirror the topology.
  */
 import { describe, expect, it } from "vitest";
-import { poolId } from "../../infra/model/names";
+import { regionalPriorities } from "../../infra/model/gateway-regions";
+import type { RouteModel, Topology } from "../../infra/model/topology";
+import { routePoolFor } from "../../infra/policies/render";
 import {
   EMULATOR_TEST_TIMEOUT_MS,
   LIMITER_WINDOW_SECONDS,
@@ -17,6 +19,26 @@ import {
   upstreamsFor,
 } from "./harness";
 
+/**
+ * The pools of a route in pool mode with their member priorities: one per gateway region when locality is on
+ * and the gateway has several regions (issue #22), else the route's own pool.
+ */
+function expectedPools(topology: Topology, route: RouteModel): { id: string; priorities: number[] }[] {
+  const regions = route.locality !== "off" ? topology.gateway.regions : topology.gateway.regions.slice(0, 1);
+  return regions.map((region) => ({
+    id: routePoolFor(route.name, region.location, topology.gateway),
+    priorities:
+      route.locality === "off"
+        ? route.members.map((m) => m.priority)
+        : regionalPriorities(route.members, region.location, route.locality),
+  }));
+}
+
+/** Several v2 gateways each hold the same backends and subscriptions: the gateway JSON lists them once per gateway. */
+const distinct = <T>(items: readonly T[], key: (t: T) => string): T[] => [
+  ...new Map(items.map((i) => [key(i), i])).values(),
+];
+
 describe.skipIf(emulatorSkipReason() !== null)("emulator harness", { timeout: EMULATOR_TEST_TIMEOUT_MS }, () => {
   for (const stack of stacks()) {
     for (const mode of ROUTING_MODES) {
@@ -26,8 +48,13 @@ describe.skipIf(emulatorSkipReason() !== null)("emulator harness", { timeout: EM
           const topology = topologyFor(stack, mode);
           const { gateway } = await gatewayFor(stack, mode);
           const members = topology.routes.flatMap((r) => r.members.map((m) => m.backendId));
-          const pools = mode === "pool" ? topology.routes.map((r) => poolId(r.name)) : [];
-          expect(gateway.backends.map((b) => b.id).sort()).toEqual([...members, ...pools].sort());
+          const pools =
+            mode === "pool" ? topology.routes.flatMap((r) => expectedPools(topology, r).map((p) => p.id)) : [];
+          expect(
+            distinct(gateway.backends, (b) => b.id)
+              .map((b) => b.id)
+              .sort(),
+          ).toEqual([...members, ...pools].sort());
         },
       );
 
@@ -48,12 +75,16 @@ describe.skipIf(emulatorSkipReason() !== null)("emulator harness", { timeout: EM
         async () => {
           const topology = topologyFor(stack, mode);
           const { gateway } = await gatewayFor(stack, mode);
-          const pools = gateway.backends.filter((b) => b.type === "Pool");
-          expect(pools.length).toBe(mode === "pool" ? topology.routes.length : 0);
-          for (const route of mode === "pool" ? topology.routes : []) {
-            const pool = pools.find((p) => p.id === poolId(route.name));
+          const pools = distinct(gateway.backends, (b) => b.id).filter((b) => b.type === "Pool");
+          const expected =
+            mode === "pool"
+              ? topology.routes.flatMap((r) => expectedPools(topology, r).map((p) => ({ route: r, ...p })))
+              : [];
+          expect(pools.length).toBe(expected.length);
+          for (const { route, id, priorities } of expected) {
+            const pool = pools.find((p) => p.id === id);
             expect(pool?.pool?.services).toEqual(
-              route.members.map((m) => ({ id: m.backendId, priority: m.priority, weight: m.weight })),
+              route.members.map((m, i) => ({ id: m.backendId, priority: priorities[i], weight: m.weight })),
             );
           }
         },
@@ -64,9 +95,12 @@ describe.skipIf(emulatorSkipReason() !== null)("emulator harness", { timeout: EM
         async () => {
           const topology = topologyFor(stack, mode);
           const { gateway } = await gatewayFor(stack, mode);
-          expect(gateway.subscriptions.map((s) => s.key).sort()).toEqual(
-            [...topology.consumers.map((c) => `key-${c.name}`), "key-aoai-gateway-operator"].sort(),
-          );
+          // Several gateway regions list the same subscriptions once per gateway (#22): distinct keys.
+          expect(
+            distinct(gateway.subscriptions, (s) => s.key)
+              .map((s) => s.key)
+              .sort(),
+          ).toEqual([...topology.consumers.map((c) => `key-${c.name}`), "key-aoai-gateway-operator"].sort());
         },
       );
     }

@@ -121,15 +121,25 @@ function variantKey(v: Variant): string {
 }
 
 /** The stack name of a stack in stacks/ or of a fixture file `Pulumi.<name>.yaml`. */
-function stackName(stack: string): string {
-  return stack.endsWith(".yaml") ? basename(stack, ".yaml").replace(/^Pulumi\./, "") : stack;
+/** A short folder-safe name for a variant. */
+/**
+ * A variant's stack is a stack name (`stacks/Pulumi.<name>.yaml`) or the path of a test fixture
+ * `.../Pulumi.<name>.yaml` (issue #22: fixtures the tests own, test/fixtures/<topic>/).
+ */
+function stackSource(stack: string): { file: string; name: string } {
+  if (!stack.endsWith(".yaml")) return { file: stackFile(stack, REPO_ROOT), name: stack };
+  return {
+    file: resolve(REPO_ROOT, stack),
+    name: basename(stack)
+      .replace(/^Pulumi\./, "")
+      .replace(/\.yaml$/, ""),
+  };
 }
 
-/** A short folder-safe name for a variant. */
 function variantSlug(v: Variant): string {
   let h = 0;
   for (const c of JSON.stringify(v.overrides ?? {})) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `${stackName(v.stack)}-${v.mode}-${h.toString(16)}`;
+  return `${stackSource(v.stack).name}-${v.mode}-${h.toString(16)}`;
 }
 
 /**
@@ -138,16 +148,15 @@ function variantSlug(v: Variant): string {
  * `<scratch>/<variant>/Pulumi.<stack>.yaml` (so the preview's stack name stays the stack's).
  */
 export function variantFile(v: Variant): string {
-  // `stack` is a name in stacks/, or the path of a test-owned fixture `.../Pulumi.<name>.yaml` (issue #21).
-  const source = v.stack.endsWith(".yaml") ? v.stack : stackFile(v.stack, REPO_ROOT);
-  const config = structuredClone(readStackConfig(source));
+  const source = stackSource(v.stack);
+  const config = structuredClone(readStackConfig(source.file));
   for (const [key, value] of Object.entries(v.overrides ?? {})) config[`aoai-gateway:${key}`] = value;
   const routing = config["aoai-gateway:routing"];
   config["aoai-gateway:routing"] = {
     ...(routing !== null && typeof routing === "object" ? routing : {}),
     mode: v.mode,
   };
-  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${stackName(v.stack)}.yaml`);
+  const file = join(scratch("variants", variantSlug(v)), `Pulumi.${source.name}.yaml`);
   writeFileSync(file, stringify({ config }));
   return file;
 }
@@ -477,6 +486,8 @@ export interface EmulatedAttempt {
 
 export interface EmulatedRequest {
   readonly index: number;
+  /** The gateway unit that ran it (`--instances`); with `--instance-regions`, unit k runs in region k mod n. */
+  readonly instance?: number;
   readonly at: number;
   readonly method: string;
   readonly path: string;
@@ -528,6 +539,42 @@ export interface RunOptions {
   readonly seed?: number;
   /** `separate`: each unit has its own internal cache (cache loss between units, #18). Default shared. */
   readonly instanceCache?: "shared" | "separate";
+  /**
+   * Gateway regions of the units (`--instance-regions`): unit i runs in region i mod n, with that region's
+   * `context.Deployment.Region` and internal cache (issue #22). Default: none (the gateway JSON's region).
+   */
+  readonly instanceRegions?: readonly string[];
+}
+
+/**
+ * Region names as APIM's `context.Deployment.Region` gives them (display names; the policy must accept ARM
+ * names too, which the regions without an entry here exercise).
+ */
+const REGION_DISPLAY_NAMES: Readonly<Record<string, string>> = {
+  swedencentral: "Sweden Central",
+  eastus2: "East US 2",
+  westeurope: "West Europe",
+  westus3: "West US 3",
+  francecentral: "France Central",
+};
+
+export function regionDisplayName(location: string): string {
+  return REGION_DISPLAY_NAMES[location] ?? location;
+}
+
+/**
+ * How a stack's units run in the emulator (issue #22): a stack with several gateway regions runs at least one
+ * unit per region (`--instances N --instance-regions R1,R2`, N a multiple of the regions), so requests
+ * alternate between the regions as a global front door spreads them; other stacks run `instances` units in
+ * the gateway JSON's region.
+ */
+export function unitsFor(topology: Topology, instances: number): { instances: number; instanceRegions?: string[] } {
+  const regions = topology.gateway.regions.map((r) => regionDisplayName(r.location));
+  if (regions.length < 2) return { instances };
+  return {
+    instances: Math.ceil(Math.max(instances, regions.length) / regions.length) * regions.length,
+    instanceRegions: regions,
+  };
 }
 
 export interface ScenarioFiles {
@@ -584,6 +631,9 @@ export async function runScenario(files: ScenarioFiles, opts: RunOptions = {}): 
     "--instances",
     String(opts.instances ?? 1),
     ...(opts.instanceCache ? ["--instance-cache", opts.instanceCache] : []),
+    ...(opts.instanceRegions && opts.instanceRegions.length > 0
+      ? ["--instance-regions", opts.instanceRegions.join(",")]
+      : []),
   ];
   const r = await run(...tool("emulate", args));
   if (r.code !== 0 && r.code !== 1) {

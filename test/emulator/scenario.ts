@@ -49,6 +49,7 @@ import {
   type ScenarioRequest,
   type UpstreamResponse,
   accountTag,
+  unitsFor,
   upstreamsFor,
 } from "./harness";
 
@@ -93,7 +94,8 @@ export interface LoadTemplate {
  * - servedBy: the last upstream call of every request reached a member of this role
  *   (`ownRoute`: of the route the request's label names);
  * - calls / callsAtLeast: upstream calls to the role's members (with `outcome`, a
- *   status or error name: only those) number exactly / at least `count`;
+ *   status or error name: only those) number exactly / at least `count`; `calls.perRegion`: `count` per
+ *   gateway region (a stack with R regions keeps R sets of breakers and caches, issue #22: R x count);
  * - everyAttemptOk: every upstream call answered 200 (no hidden failures);
  * - weightTolerance: the share of requests each top-group member served is within
  *   this absolute distance of its weight's share, and lower groups served none;
@@ -116,7 +118,12 @@ export interface Check {
   readonly modelIdsAreRoutes?: boolean;
   readonly upstreamCalls?: number;
   readonly servedBy?: Role | "ownRoute";
-  readonly calls?: { readonly role: Role; readonly outcome?: string; readonly count: number };
+  readonly calls?: {
+    readonly role: Role;
+    readonly outcome?: string;
+    readonly count: number;
+    readonly perRegion?: boolean;
+  };
   readonly callsAtLeast?: { readonly role: Role; readonly outcome?: string; readonly count: number };
   readonly everyAttemptOk?: boolean;
   readonly weightTolerance?: number;
@@ -139,6 +146,13 @@ export interface ScenarioTemplate {
   readonly config?: ConfigOverrides;
   readonly limiters?: boolean;
   readonly scripts?: Readonly<Partial<Record<Role, readonly ResponseTemplate[]>>>;
+  /**
+   * The template checks what one gateway remembers between its requests (issue #22): on a stack with several
+   * gateway regions its requests all go to the first region, each followed by a gateway-answered
+   * `GET /openai/models` (label `other-region`) for every other region's unit, as one client's traffic stays
+   * with its nearest gateway while others' lands elsewhere. Requests must not use `repeat`. Default false.
+   */
+  readonly sameRegion?: boolean;
   /** Gateway units: a number, or `capacity` for the stack's APIM units. Default 1. */
   readonly instances?: number | "capacity";
   /** `separate`: each unit its own internal cache (what a second unit or region sees). Default shared. */
@@ -280,6 +294,25 @@ export function expand(
       }
     } else {
       requests.push(substitute(withKey, vars) as ScenarioRequest);
+    }
+  }
+  const regions = topology.gateway.regions.length;
+  if (t.sameRegion && regions > 1) {
+    // Units alternate over the regions request by request: after each of the template's requests, one
+    // gateway-answered request per other region keeps the template's requests in the first region.
+    const own = requests.splice(0, requests.length);
+    if (own.some((r) => (r.repeat ?? 1) > 1)) throw new Error(`${t.title}: sameRegion templates cannot use repeat`);
+    for (const r of [...own].sort((a, b) => a.at - b.at)) {
+      requests.push(r);
+      for (let k = 1; k < regions; k++) {
+        requests.push({
+          at: r.at,
+          method: "GET",
+          path: "/openai/models",
+          headers: { "api-key": key },
+          label: "other-region",
+        });
+      }
     }
   }
   if (t.load) {
@@ -450,10 +483,12 @@ export function check(t: ScenarioTemplate, output: EmulatorOutput, topology: Top
           const m = member(a.account, a.deployment);
           return m && ids.has(m.backendId) && (spec.outcome === undefined || outcome(a) === spec.outcome);
         }).length;
-      const ok = kind === "exactly" ? count === spec.count : count >= spec.count;
+      const regions = "perRegion" in spec && spec.perRegion ? Math.max(1, topology.gateway.regions.length) : 1;
+      const expected = spec.count * regions;
+      const ok = kind === "exactly" ? count === expected : count >= expected;
       if (!ok) {
         fail(
-          `${count} upstream calls to ${spec.role} (${[...ids].join(", ")})${spec.outcome ? ` answered ${spec.outcome}` : ""}, expected ${kind} ${spec.count}`,
+          `${count} upstream calls to ${spec.role} (${[...ids].join(", ")})${spec.outcome ? ` answered ${spec.outcome}` : ""}, expected ${kind} ${expected}${regions > 1 ? ` (${spec.count} in each of ${regions} gateway regions)` : ""}`,
           hits.length > 0 ? hits : rs,
         );
       }
@@ -586,7 +621,7 @@ export async function runTemplate(
   const { file, keys } = withOperator(gateway.gateway, gateway.file);
   const { scenario, instances } = expand(t, topology, binding, consumerKey(gateway.gateway), keys);
   const files = { policy: apiPolicy, gateway: file };
-  const opts = { unavailableMode, instances, seed: 1, instanceCache: t.instanceCache };
+  const opts = { unavailableMode, ...unitsFor(topology, instances), seed: 1, instanceCache: t.instanceCache };
   try {
     const output = await runScenario({ ...files, scenario }, opts);
     return { failures: check(t, output, topology, binding), output };

@@ -36,6 +36,7 @@ import {
   runScenario,
   stacks,
   topologyFor,
+  unitsFor,
   upstreamsFor,
 } from "./harness";
 
@@ -101,7 +102,14 @@ describe.skipIf(emulatorSkipReason() !== null)(
                   requests,
                 },
               },
-              { instances: Math.max(1, topology.gateway.capacity), seed: OPTIONS.seed },
+              // Every region's units; a multi-region stack runs them in their regions (issue #22).
+              {
+                ...unitsFor(
+                  topology,
+                  topology.gateway.regions.reduce((n, r) => n + Math.max(1, r.capacity), 0),
+                ),
+                seed: OPTIONS.seed,
+              },
             );
             const simulated = simulate(topology, options);
 
