@@ -130,9 +130,9 @@ describe("aoai-gateway preview (text)", () => {
   it("groups resources by subscription and then by region", () => {
     const lines = r.out.split("\n");
     expect(lines.filter((l) => /^\S/.test(l) || /^ {2}\S/.test(l))).toEqual([
-      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 61 resources",
+      "Subscription 00000000-0000-0000-0000-00000000d001 (provider azure-dev-hub): 62 resources",
       "  global (4)",
-      "  swedencentral (57)",
+      "  swedencentral (58)",
       "Subscription 00000000-0000-0000-0000-00000000d002 (provider azure-dev-spoke): 6 resources",
       "  eastus2 (5)",
       "  global (1)",

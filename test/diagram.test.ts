@@ -164,7 +164,10 @@ describe("diagram escaping", () => {
   });
 
   it("writes quotes and markup characters in Mermaid labels as entity codes", () => {
-    expect(mermaidDiagram(odd).split("\n")[1]).toBe('  clients(["clients<br/>keys: a#lt;b#amp;#quot;c\'"])');
+    expect(mermaidDiagram(odd).split("\n")[1]).toBe(
+      // the team's limit is the default every caller gets (#18)
+      '  clients(["clients<br/>keys: a#lt;b#amp;#quot;c\'<br/>app-team: 100,000 TPM"])',
+    );
   });
 });
 

@@ -3,7 +3,9 @@
  * here or its block says why it cannot run offline. `npx aoai-gateway ...` lines are run, against the
  * shipped examples' test-owned copies (test/fixtures/examples: `--stack prod` reads that prod), and must
  * exit 0. A block holding anything else (az, gh, pulumi, git, npm, curl) must be preceded by
- * `<!-- not run by the tests: REASON -->`.
+ * `<!-- not run by the tests: REASON -->`; `<!-- none of it is run by the tests: REASON -->` also keeps its
+ * `npx aoai-gateway` lines from running (a command the examples' copies cannot serve, such as a region
+ * outage on the single-region prod copy: #22's own tests run it on a two-region fixture).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -31,6 +33,8 @@ export interface ShellBlock {
   readonly line: number;
   /** The reason of a `<!-- not run by the tests: REASON -->` marker right before the block, or null. */
   readonly notRun: string | null;
+  /** Marked `<!-- none of it is run by the tests: REASON -->`: not even its aoai-gateway lines run. */
+  readonly noneRun?: boolean;
   readonly lines: readonly string[];
 }
 
@@ -45,7 +49,14 @@ export function shellBlocks(file: string, text: string): ShellBlock[] {
     let before = i - 1;
     while (before >= 0 && lines[before].trim() === "") before--;
     const marker = before >= 0 ? /<!-- not run by the tests: (.+?) -->/.exec(lines[before]) : null;
-    blocks.push({ file, line: i + 1, notRun: marker ? marker[1].trim() : null, lines: lines.slice(i + 1, end) });
+    const none = before >= 0 ? /<!-- none of it is run by the tests: (.+?) -->/.exec(lines[before]) : null;
+    blocks.push({
+      file,
+      line: i + 1,
+      notRun: (marker ?? none)?.[1].trim() ?? null,
+      noneRun: none !== null,
+      lines: lines.slice(i + 1, end),
+    });
     i = end;
   }
   return blocks;
@@ -125,7 +136,9 @@ const blocks = DOC_FILES.flatMap((f) => shellBlocks(f, readFileSync(join(ROOT, f
  * and `load` call a running gateway (#21; test/emulator/ops.test.ts runs them against apim-emulate --serve).
  */
 const NEEDS_AZURE = ["quota", "capacity", "catalog", "smoke", "load"];
-const commands = [...new Set(blocks.flatMap(cliCommands))].filter((c) => !NEEDS_AZURE.includes(words(c)[0]));
+const commands = [...new Set(blocks.filter((b) => !b.noneRun).flatMap(cliCommands))].filter(
+  (c) => !NEEDS_AZURE.includes(words(c)[0]),
+);
 
 describe("shell blocks in README.md and docs/", () => {
   it("are found (README's quick start at least)", () => {

@@ -4,6 +4,7 @@
  * environments they deploy from one list. Issue #17: the checks on stacks/ hold
  * for any stack file (an adopter's own); pinned values live in test/fixtures/examples.
  */
+import { regionalPriorities } from "../infra/model/gateway-regions";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -79,16 +80,16 @@ describe.each(stackFiles())("stack $name", ({ name, file }) => {
     expect(ofType(mocked, T.deployment).length).toBe(topology().routes.reduce((n, r) => n + r.members.length, 0));
   });
 
-  it("grants the gateway identity a role on every account, one assignment each", () => {
-    expect(
-      ofType(mocked, T.role)
-        .map((r) => r.name)
-        .sort(),
-    ).toEqual(
-      topology()
-        .accounts.map((a) => `access-${a.key}`)
-        .sort(),
-    );
+  it("grants every gateway identity a role on every account, one assignment each", () => {
+    // One gateway service, or one per region behind a Front Door (#22), each with its own identity.
+    const t = topology();
+    const gateways = t.gateway.frontDoor ? t.gateway.regions.length : 1;
+    const perAccount = new Map<string, number>();
+    for (const r of ofType(mocked, T.role)) {
+      const key = t.accounts.find((a) => r.name.endsWith(`access-${a.key}`))?.key ?? r.name;
+      perAccount.set(key, (perAccount.get(key) ?? 0) + 1);
+    }
+    expect([...perAccount.entries()].sort()).toEqual(t.accounts.map((a) => [a.key, gateways]).sort());
   });
 
   it("gives every route in pool mode a pool listing exactly its members, with their priorities and weights", () => {
@@ -99,10 +100,14 @@ describe.each(stackFiles())("stack $name", ({ name, file }) => {
         ?.services;
       return services?.map((m) => [m.id.split("/backends/").pop(), m.priority, m.weight]);
     });
+    // The primary region's pool: priorities as its locality orders them inside each group (#22).
     expect(pools).toEqual(
-      t.routes.map((route) =>
-        t.routingMode === "pool" ? route.members.map((m) => [m.backendId, m.priority, m.weight]) : undefined,
-      ),
+      t.routes.map((route) => {
+        const p = regionalPriorities(route.members, t.gateway.location, route.locality);
+        return t.routingMode === "pool"
+          ? route.members.map((m, i) => [m.backendId, route.locality === "off" ? m.priority : p[i], m.weight])
+          : undefined;
+      }),
     );
   });
 });

@@ -18,6 +18,7 @@ import {
   regionalPriorities,
 } from "../infra/model/gateway-regions";
 import { diffTopologies } from "../infra/model/changes";
+import { RESPONSE_SEAL_KEY_NAMED_VALUE } from "../infra/model/names";
 import { createPlan, formatPlan } from "../infra/model/plan";
 import { renderPolicies } from "../infra/policies/render";
 import { cli } from "./helpers/cli";
@@ -367,7 +368,7 @@ describe("resources under mocks", () => {
     ]);
   });
 
-  it("creates one Standard v2 gateway per region, each with the same backends, policy and consumer keys", () => {
+  it("creates one Standard v2 gateway per region, each with the same backends, policy, consumer keys and operator key", () => {
     const services = ofType(v2, T.apim);
     expect(
       services.map((s) => [s.inputs.serviceName, s.inputs.location, (s.inputs.sku as { capacity: number }).capacity]),
@@ -395,6 +396,11 @@ describe("resources under mocks", () => {
         "mock-random-password-consumer-keys-team-a-primary",
         "mock-random-password-consumer-keys-team-a-secondary",
       ],
+      ...Array.from({ length: 3 }, () => [
+        "aoai-gateway-operator",
+        "mock-random-password-consumer-keys-aoai-gateway-operator-primary",
+        "mock-random-password-consumer-keys-aoai-gateway-operator-secondary",
+      ]),
     ]);
     // policy mode: the 4 member backends (2 routes x 2 accounts) in each of the 3 gateways, no pools
     expect(ofType(v2, T.backend).length).toBe(3 * 4);
@@ -415,7 +421,10 @@ describe("resources under mocks", () => {
     config["aoai-gateway:monitoring"] = { enabled: true };
     const result = await runStack(config);
     const loggers = ofType(result, "azure-native:apimanagement:Logger");
-    const secrets = ofType(result, "azure-native:apimanagement:NamedValue").map((n) => n.inputs.value);
+    // The Application Insights key's named value; the response seal key (#18) is checked by the test above.
+    const secrets = ofType(result, "azure-native:apimanagement:NamedValue")
+      .filter((n) => n.inputs.namedValueId !== RESPONSE_SEAL_KEY_NAMED_VALUE)
+      .map((n) => n.inputs.value);
     expect([
       loggers.map((l) => l.inputs.serviceName),
       new Set(loggers.map((l) => l.inputs.resourceId)).size,
@@ -483,9 +492,9 @@ describe("simulate with gateway regions", () => {
     expect([r.code, result.regions, result.outage]).toEqual([
       0,
       [
-        { location: "swedencentral", offeredRequests: 947, servedRequests: 965, failedOverIn: 63, servedShare: 0.5884 },
-        { location: "eastus2", offeredRequests: 414, servedRequests: 434, failedOverIn: 31, servedShare: 0.2646 },
-        { location: "westeurope", offeredRequests: 430, servedRequests: 241, failedOverIn: 0, servedShare: 0.147 },
+        { location: "swedencentral", offeredRequests: 878, servedRequests: 947, failedOverIn: 69, servedShare: 0.5571 },
+        { location: "eastus2", offeredRequests: 441, servedRequests: 483, failedOverIn: 42, servedShare: 0.2841 },
+        { location: "westeurope", offeredRequests: 472, servedRequests: 270, failedOverIn: 0, servedShare: 0.1588 },
       ],
       {
         region: "westeurope",
@@ -493,10 +502,10 @@ describe("simulate with gateway regions", () => {
         until: 180,
         failoverSeconds: 60,
         offeredRequests: 757,
-        servedRequests: 644,
-        servedShare: 0.8507,
-        lostBeforeFailover: 86,
-        failedOver: 94,
+        servedRequests: 666,
+        servedShare: 0.8798,
+        lostBeforeFailover: 91,
+        failedOver: 111,
       },
     ]);
   });

@@ -314,6 +314,7 @@ describe("hub-spoke: existing subnets, a hub zone in another subscription (Premi
     expect([service.inputs.apiVersion, service.inputs.properties]).toEqual([
       "2025-03-01-preview",
       {
+        developerPortalStatus: "Disabled", // #18: no portal handing out keys
         publisherEmail: "platform@contoso.com",
         publisherName: "Contoso Platform",
         virtualNetworkType: "External",

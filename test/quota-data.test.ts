@@ -204,7 +204,9 @@ describe("a model added through aoai-gateway:modelCatalog", () => {
 describe("quota overrides in requests per minute", () => {
   it("refuses tpm and rpm on the same override", () => {
     const raw = validRawConfig();
-    raw.subscriptions[0].quotas = [{ model: "dall-e-3", sku: "Standard", location: "swedencentral", tpm: 10000, rpm: 1 }];
+    raw.subscriptions[0].quotas = [
+      { model: "dall-e-3", sku: "Standard", location: "swedencentral", tpm: 10000, rpm: 1 },
+    ];
     expect(configProblems(raw)).toEqual([
       "aoai-gateway:subscriptions[0].quotas[0]: got both tpm and rpm for Standard; allowed: tpm for token-metered models, rpm for request-metered ones (images, whisper, tts; issue #19)",
     ]);

@@ -150,8 +150,26 @@ describe("team limits in plan and diagram", () => {
       { name: "search", tokensPerMinute: 100, tokenQuota: null, tokenQuotaPeriod: null, limitFrom: "team" },
       { name: "chat", tokensPerMinute: 500_000, tokenQuota: 50, tokenQuotaPeriod: "Monthly", limitFrom: "team" },
       { name: "batch", tokensPerMinute: 50_000, tokenQuota: 10_000_000, tokenQuotaPeriod: "Daily", limitFrom: "team" },
-      { name: "web", tokensPerMinute: null, tokenQuota: null, tokenQuotaPeriod: null, limitFrom: "none" },
+      // no limit of its own: the default every caller gets (#18, security.limitEveryCaller)
+      {
+        name: "web",
+        tokensPerMinute: 100_000,
+        tokenQuota: null,
+        tokenQuotaPeriod: null,
+        limitFrom: "security.limitEveryCaller",
+      },
     ]);
+  });
+
+  it("shows no limit for a team without its own when security.limitEveryCaller is off", () => {
+    const plan = createPlan(loadTopology(LIMITS, (raw) => (raw.security = { limitEveryCaller: false })));
+    expect(plan.teams[3]).toEqual({
+      name: "web",
+      tokensPerMinute: null,
+      tokenQuota: null,
+      tokenQuotaPeriod: null,
+      limitFrom: "none",
+    });
   });
 
   it("gives teams without own limits the stack-wide policies.tokenLimit when it is on", () => {
@@ -176,14 +194,14 @@ describe("team limits in plan and diagram", () => {
         "  search  100                -                 own limit",
         "  chat    500,000            50 a month        own limit",
         "  batch   50,000             10,000,000 a day  own limit",
-        "  web     -                  -                 no limit",
+        "  web     100,000            -                 security.limitEveryCaller",
       ].join("\n"),
     );
   });
 
   it("draws the limits on the clients node", () => {
     expect(mermaidDiagram(createPlan(loadTopology(LIMITS))).split("\n")[1]).toBe(
-      '  clients(["clients<br/>keys: search, chat, batch, web<br/>search: 100 TPM<br/>chat: 500,000 TPM · 50 tokens a month<br/>batch: 50,000 TPM · 10,000,000 tokens a day"])',
+      '  clients(["clients<br/>keys: search, chat, batch, web<br/>search: 100 TPM<br/>chat: 500,000 TPM · 50 tokens a month<br/>batch: 50,000 TPM · 10,000,000 tokens a day<br/>web: 100,000 TPM"])',
     );
   });
 });

@@ -620,6 +620,19 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     `Limits per caller without its own (aoai-gateway:security): ${limits.tokensPerMinute === null ? "no token limit" : `${n(limits.tokensPerMinute)} tokens a minute`}; audio and image calls: ${limits.unmeteredCallsPerMinute === null ? "no limit" : `${n(limits.unmeteredCallsPerMinute)} a minute`}`,
     "",
   );
+  if (plan.teams.some((t) => t.limitFrom !== "none")) {
+    out.push("Teams (one key each; limits count the team's tokens over all routes: over TPM 429, over quota 403):");
+    const teamRows = [["team", "tokens per minute", "token quota", "from"]];
+    for (const t of plan.teams) {
+      teamRows.push([
+        t.name,
+        t.tokensPerMinute === null ? "-" : n(t.tokensPerMinute),
+        t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? ""}`.trim(),
+        t.limitFrom === "team" ? "own limit" : t.limitFrom === "none" ? "no limit" : t.limitFrom,
+      ]);
+    }
+    out.push(...table(teamRows), "");
+  }
   out.push(
     "Quota pools (subscription / region / model / type; * = every model, provisioned quota is model-independent): allocated of quota",
   );
@@ -640,19 +653,6 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
   }
   out.push(...table(rows), "");
   out.push(`Total usable throughput: ${n(plan.totalTpm)} TPM`);
-  if (plan.teams.some((t) => t.limitFrom !== "none")) {
-    out.push("", "Teams (one key each; limits count the team's tokens over all routes: over TPM 429, over quota 403):");
-    const teamRows = [["team", "tokens per minute", "token quota", "from"]];
-    for (const t of plan.teams) {
-      teamRows.push([
-        t.name,
-        t.tokensPerMinute === null ? "-" : n(t.tokensPerMinute),
-        t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? ""}`.trim(),
-        t.limitFrom === "team" ? "own limit" : t.limitFrom === "none" ? "no limit" : t.limitFrom,
-      ]);
-    }
-    out.push(...table(teamRows));
-  }
   if (plan.network) out.push("", ...formatNetwork(plan.network));
   if (plan.cost) out.push("", ...formatCost(plan.cost));
   if (plan.warnings.length > 0) {

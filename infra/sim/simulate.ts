@@ -799,6 +799,9 @@ const PERIOD_SECONDS: Record<string, number> = {
 export function teamLimiters(topology: Topology, shares: readonly TeamShare[]): TeamState[] {
   if (shares.length === 0) return [];
   const global = topology.policies.tokenLimit;
+  // The rule the policy renders (#18): teams without their own limit get policies.tokenLimit's rate when it is
+  // on, or by default (security.limitEveryCaller) where the tier has the token-limit policy.
+  const everyCaller = global.enabled || (topology.security.limitEveryCaller && topology.gateway.tier.tokenLimitPolicy);
   const make = (name: string, share: number, tpm: number | null, quota: number | null, period: string | null) => {
     let minute = -1;
     let used = 0;
@@ -840,7 +843,7 @@ export function teamLimiters(topology: Topology, shares: readonly TeamShare[]): 
     const own = c.tokensPerMinute !== undefined || c.tokenQuota !== undefined;
     return own
       ? make(name, share, c.tokensPerMinute ?? null, c.tokenQuota ?? null, c.tokenQuotaPeriod ?? null)
-      : make(name, share, global.enabled ? global.tokensPerMinute : null, null, null);
+      : make(name, share, everyCaller ? global.tokensPerMinute : null, null, null);
   });
   const rest = 1 - shares.reduce((a, b) => a + b.share, 0);
   if (rest > 1e-9) out.push(make(OTHER_CALLERS, rest, null, null, null));
