@@ -187,7 +187,7 @@ describe("team limits in plan and diagram", () => {
 
   it("prints a Teams table in text", () => {
     const text = formatPlan(createPlan(loadTopology(LIMITS)));
-    expect(text.slice(text.indexOf("Teams ("), text.indexOf("\n\nWarnings"))).toBe(
+    expect(text.slice(text.indexOf("Teams ("), text.indexOf("\n\nQuota pools"))).toBe(
       [
         "Teams (one key each; limits count the team's tokens over all routes: over TPM 429, over quota 403):",
         "  team    tokens per minute  token quota       from",

@@ -11,6 +11,7 @@
 import data from "../data/plausibility.json";
 import { DeploymentSchema, SubscriptionSchema, isProvisioned } from "./schema";
 import { type ValidConfig, keyPath } from "./validate";
+import { perPeriod } from "../model/wording";
 
 type PathPart = string | number;
 
@@ -18,14 +19,6 @@ export const PLAUSIBILITY_READ_ON: string = data.readOn;
 const BY_MODEL = Object.fromEntries(
   Object.entries(data.largestStandardQuotaTpmByModel).filter(([k]) => !k.startsWith("$")),
 ) as Record<string, number>;
-
-const PERIOD_WORD: Record<string, string> = {
-  Hourly: "hour",
-  Daily: "day",
-  Weekly: "week",
-  Monthly: "month",
-  Yearly: "year",
-};
 
 const n = (v: number) => v.toLocaleString("en-US");
 
@@ -122,7 +115,7 @@ export function tokenLimitWarnings(config: ValidConfig, totalTpm: number): strin
     if (c.tokensPerMinute !== undefined) tpmWarning(["consumers", i, "tokensPerMinute"], c.tokensPerMinute);
     if (c.tokenQuota !== undefined && c.tokenQuota < data.smallestTokenQuota) {
       warnings.push(
-        `${keyPath(["consumers", i, "tokenQuota"])}: ${n(c.tokenQuota)} tokens a ${PERIOD_WORD[c.tokenQuotaPeriod ?? ""] ?? "period"} is less than ten ordinary requests; did you mean ${n(c.tokenQuota * 1000)} (${shortTpm(c.tokenQuota * 1000)})? The quota counts tokens, not thousands`,
+        `${keyPath(["consumers", i, "tokenQuota"])}: ${n(c.tokenQuota)} tokens ${perPeriod(c.tokenQuotaPeriod)} is less than ten ordinary requests; did you mean ${n(c.tokenQuota * 1000)} (${shortTpm(c.tokenQuota * 1000)})? The quota counts tokens, not thousands`,
       );
     }
   });

@@ -7,6 +7,7 @@ import { API_ID, API_PATH, CLIENT_API_VERSION, routeEndpoint, v1BaseUrl } from "
 import type { AvailabilityModel } from "./gateway-regions";
 import type { NetworkModel, SubnetModel } from "./network";
 import { type QuotaPoolModel, type RouteMember, type Topology, monthlyPrice } from "./topology";
+import { largestRemainder, perPeriod } from "./wording";
 
 export interface PlanSubnet {
   /** `created` (the stack's) or `existing`. */
@@ -265,21 +266,13 @@ export function planTeams(topology: Topology): PlanTeam[] {
   });
 }
 
-const PERIOD: Record<string, string> = {
-  Hourly: "an hour",
-  Daily: "a day",
-  Weekly: "a week",
-  Monthly: "a month",
-  Yearly: "a year",
-};
-
 /** `50,000 TPM · 20,000,000 tokens a month`, or `no limit`. */
 export function teamLimitText(t: PlanTeam): string {
   const parts = [
     ...(t.tokensPerMinute === null ? [] : [`${t.tokensPerMinute.toLocaleString("en-US")} TPM`]),
     ...(t.tokenQuota === null
       ? []
-      : [`${t.tokenQuota.toLocaleString("en-US")} tokens ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? "a period"}`]),
+      : [`${t.tokenQuota.toLocaleString("en-US")} tokens ${perPeriod(t.tokenQuotaPeriod)}`]),
   ];
   return parts.length === 0 ? "no limit" : parts.join(" · ");
 }
@@ -436,18 +429,7 @@ const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
  * issue #17: 37.5/62.5 was shown as 38/63).
  */
 export function percentsAddingUp(shares: readonly number[]): number[] {
-  const total = shares.reduce((a, b) => a + b, 0);
-  if (total <= 0) return shares.map(() => 0);
-  const exact = shares.map((v) => (100 * v) / total);
-  const floors = exact.map(Math.floor);
-  let left = 100 - floors.reduce((a, b) => a + b, 0);
-  const order = exact.map((v, i) => ({ i, rest: v - Math.floor(v) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    floors[i] += 1;
-    left -= 1;
-  }
-  return floors;
+  return largestRemainder(shares, 100);
 }
 
 function table(rows: string[][]): string[] {
@@ -627,7 +609,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
       teamRows.push([
         t.name,
         t.tokensPerMinute === null ? "-" : n(t.tokensPerMinute),
-        t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${PERIOD[t.tokenQuotaPeriod ?? ""] ?? ""}`.trim(),
+        t.tokenQuota === null ? "-" : `${n(t.tokenQuota)} ${perPeriod(t.tokenQuotaPeriod)}`,
         t.limitFrom === "team" ? "own limit" : t.limitFrom === "none" ? "no limit" : t.limitFrom,
       ]);
     }

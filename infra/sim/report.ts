@@ -1,30 +1,13 @@
 /** Text output of `simulate` and `simulate --compare`. Pure. */
 import type { SimulationResult } from "./simulate";
+import { largestRemainder, perPeriod } from "../model/wording";
 
 const n = (v: number) => Math.round(v).toLocaleString("en-US");
-const PERIOD_WORD: Record<string, string> = {
-  Hourly: "hour",
-  Daily: "day",
-  Weekly: "week",
-  Monthly: "month",
-  Yearly: "year",
-};
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** Percents with one decimal of shares that sum to 1, rounded so the shown numbers add up to 100.0 (issue #17). */
 export function sharesAddingUp(shares: readonly number[]): number[] {
-  const total = shares.reduce((a, b) => a + b, 0);
-  if (total <= 0) return shares.map(() => 0);
-  const exact = shares.map((v) => (1000 * v) / total);
-  const floors = exact.map(Math.floor);
-  let left = 1000 - floors.reduce((a, b) => a + b, 0);
-  const order = exact.map((v, i) => ({ i, rest: v - Math.floor(v) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    floors[i] += 1;
-    left -= 1;
-  }
-  return floors.map((v) => v / 10);
+  return largestRemainder(shares, 1000).map((v) => v / 10);
 }
 
 function table(rows: string[][]): string[] {
@@ -116,7 +99,7 @@ export function formatSimulation(r: SimulationResult): string {
     for (const t of r.teams) {
       const limits = [
         ...(t.tokensPerMinute === null ? [] : [`${n(t.tokensPerMinute)} TPM`]),
-        ...(t.tokenQuota === null ? [] : [`${n(t.tokenQuota)} a ${PERIOD_WORD[t.tokenQuotaPeriod ?? ""] ?? "period"}`]),
+        ...(t.tokenQuota === null ? [] : [`${n(t.tokenQuota)} ${perPeriod(t.tokenQuotaPeriod)}`]),
       ];
       teamRows.push([
         t.name,
