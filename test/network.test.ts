@@ -51,6 +51,14 @@ describe("validation: modes per tier", () => {
     ]);
   });
 
+  it("refuses a network together with a further gateway region (#20 with #22): the second region could not reach the endpoints", () => {
+    const raw = privateRaw();
+    (raw.gateway as Record<string, unknown>).additionalLocations = [{ location: "eastus2" }];
+    expect(configProblems(raw)).toEqual([
+      "aoai-gateway:network: got a private network with 1 additional gateway location; allowed: aoai-gateway:network with one gateway region (gateway.additionalLocations empty), or several gateway regions without a network (docs/networking.md, docs/multi-region.md)",
+    ]);
+  });
+
   it("defaults the mode to Integration on Standard v2 and External on classic Premium", () => {
     const classic = privateRaw();
     classic.gateway.sku = "Premium";
