@@ -43,10 +43,11 @@ describe.each(stacks)("aoai-gateway diagram --stack $name (mermaid)", ({ name: s
 
   it("draws every member once, with its subscription, region, type and capacity", () => {
     const text = mermaidDiagram(plan);
-    const missing = members.filter(
-      ({ m }) =>
-        !text.includes(`["${m.backendId}<br/>${m.subscription} · ${m.location}<br/>${m.sku} · ${capacityLabel(m)}"]`),
-    );
+    // A PTU member with native spillover (#17) adds a `+ spillover` line to its box.
+    const missing = members.filter(({ m }) => {
+      const box = `["${m.backendId}<br/>${m.subscription} · ${m.location}<br/>${m.sku} · ${capacityLabel(m)}`;
+      return !text.includes(m.spillover ? `${box}<br/>+ spillover ${m.spillover.deployment} · ` : `${box}"]`);
+    });
     expect(missing.map(({ m }) => m.backendId)).toEqual([]);
   });
 
