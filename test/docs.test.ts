@@ -131,7 +131,7 @@ describe("README.md", () => {
     const plan = createPlan(loadTopology(exampleFile("dev")), DEFAULT_COST_ASSUMPTIONS);
     const actual = formatPlan(plan, { stack: "dev" }).split("\n");
     expect({ lines: sample.length, missing: sample.filter((l) => !actual.includes(l)) }).toEqual({
-      lines: 20,
+      lines: 26,
       missing: [],
     });
   });
