@@ -25,6 +25,7 @@
  * missing, `emulatorSkipReason` says why and the emulator tests skip.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, delimiter, join, resolve } from "node:path";
@@ -586,6 +587,8 @@ export interface ScenarioFiles {
 }
 
 const primed = new Map<string, Promise<void>>();
+/** The last prime of each policy text: the tool's expression cache is keyed by the text, not the file. */
+const primedTexts = new Map<string, Promise<void>>();
 
 /**
  * Compile a policy's expressions once before runs of it start in parallel:
@@ -598,11 +601,20 @@ function prime(policy: string, gateway: string): Promise<void> {
   if (!p) {
     const empty: ScenarioJson = { start: "2026-01-05T12:00:00Z", upstreams: [], requests: [] };
     const scenario = writeJson(empty, "prime");
-    p = run(...tool("emulate", ["--policy", policy, "--gateway", gateway, "--scenario", scenario, "--quiet"])).then(
-      (r) => {
+    // Two files with the same text (variants whose overrides leave the policy alone) compile into the same
+    // cache entry: their first compilations run one after the other, or Mono loads a half-written DLL
+    // (BadImageFormatException, seen when many variants of one stack start at once).
+    const text = createHash("sha256").update(readFileSync(policy)).digest("hex");
+    const before = primedTexts.get(text) ?? Promise.resolve();
+    p = before
+      .catch(() => undefined)
+      .then(() =>
+        run(...tool("emulate", ["--policy", policy, "--gateway", gateway, "--scenario", scenario, "--quiet"])),
+      )
+      .then((r) => {
         if (r.code !== 0) throw new Error(`apim-emulate refused ${policy} (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-      },
-    );
+      });
+    primedTexts.set(text, p);
     primed.set(policy, p);
   }
   return p;
