@@ -15,18 +15,16 @@
  * so a non-zero value marks an optimistic executed number).
  */
 import { stackNames } from "../infra/config/load";
-import { forEachOfferedRequest, simulate, type SimulationOptions } from "../infra/sim/simulate";
+import { simulate, type SimulationOptions } from "../infra/sim/simulate";
 import {
-  API_VERSION,
   REPO_ROOT,
   ROUTING_MODES,
-  type ScenarioRequest,
   consumerKey,
   emulatorSkipReason,
   gatewayFor,
   renderFor,
   runScenario,
-  upstreamsFor,
+  offeredLoadScenario,
   windowRegressions,
 } from "../test/emulator/harness";
 
@@ -78,26 +76,11 @@ async function main(): Promise<void> {
           durationSeconds: DURATION,
           seed: SEED,
         };
-        const requests: ScenarioRequest[] = [];
-        forEachOfferedRequest(topology, options, (t, route) =>
-          requests.push({
-            at: Math.round(t * 1000) / 1000,
-            method: "POST",
-            path: `/openai/deployments/${topology.routes[route].name}/chat/completions?api-version=${API_VERSION}`,
-            headers: { "api-key": key },
-            body: { messages: [{ role: "user", content: "hi" }], max_tokens: 100 },
-            tokens,
-          }),
-        );
         const out = await runScenario(
           {
             policy: rendered.apiPolicy,
             gateway: gateway.file,
-            scenario: {
-              start: "2026-06-01T12:00:00Z",
-              upstreams: upstreamsFor(topology, { limiters: true }),
-              requests,
-            },
+            scenario: offeredLoadScenario(topology, options, key),
           },
           { instances: Math.max(1, topology.gateway.capacity), seed: SEED },
         );

@@ -11,18 +11,16 @@
  * where throttle memory and breakers keep every throttled member out until the window it waited for).
  */
 import { describe, expect, it } from "vitest";
-import { type SimulationOptions, forEachOfferedRequest, simulate } from "../../infra/sim/simulate";
+import { type SimulationOptions, simulate } from "../../infra/sim/simulate";
 import {
-  API_VERSION,
   EMULATOR_TEST_TIMEOUT_MS,
   ROUTING_MODES,
-  type ScenarioRequest,
   consumerKey,
   emulatorSkipReason,
   gatewayFor,
   renderFor,
   runScenario,
-  upstreamsFor,
+  offeredLoadScenario,
   windowRegressions,
 } from "./harness";
 
@@ -40,26 +38,11 @@ describe.skipIf(emulatorSkipReason() !== null)(
         const gateway = await gatewayFor(STACK, mode);
         const key = consumerKey(gateway.gateway);
         const options: SimulationOptions = OPTIONS;
-        const requests: ScenarioRequest[] = [];
-        forEachOfferedRequest(topology, options, (t, route) =>
-          requests.push({
-            at: Math.round(t * 1000) / 1000,
-            method: "POST",
-            path: `/openai/deployments/${topology.routes[route].name}/chat/completions?api-version=${API_VERSION}`,
-            headers: { "api-key": key },
-            body: { messages: [{ role: "user", content: "hi" }], max_tokens: 100 },
-            tokens: OPTIONS.tokensPerRequest,
-          }),
-        );
         const emulated = await runScenario(
           {
             policy: rendered.apiPolicy,
             gateway: gateway.file,
-            scenario: {
-              start: "2026-06-01T12:00:00Z",
-              upstreams: upstreamsFor(topology, { limiters: true }),
-              requests,
-            },
+            scenario: offeredLoadScenario(topology, options, key),
           },
           { instances: Math.max(1, topology.gateway.capacity), seed: OPTIONS.seed },
         );

@@ -36,6 +36,7 @@ import type { RoutingMode } from "../../infra/config/schema";
 import { OPERATOR_SUBSCRIPTION_ID } from "../../infra/model/names";
 import type { Topology } from "../../infra/model/topology";
 import { renderPolicies, type RenderedPolicy } from "../../infra/policies/render";
+import { type SimulationOptions, forEachOfferedRequest } from "../../infra/sim/simulate";
 
 /** The repository (worktree) root. */
 export const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -409,6 +410,27 @@ export function accountTag(endpoint: string): string {
  * URL, with exactly its deployments (a call for any other deployment gets
  * Azure's 404 DeploymentNotFound).
  */
+/**
+ * The load `simulate` offers (the same arrival times, routes and estimated tokens per request) as an emulator
+ * scenario against limiters at each member's quota: what the fidelity test, the bounded-wait load test and
+ * scripts/bench-bounded-wait.ts run, so executed and simulated numbers describe the same requests.
+ */
+export function offeredLoadScenario(topology: Topology, options: SimulationOptions, key: string): ScenarioJson {
+  const tokens = options.tokensPerRequest ?? 1000;
+  const requests: ScenarioRequest[] = [];
+  forEachOfferedRequest(topology, options, (t, route) =>
+    requests.push({
+      at: Math.round(t * 1000) / 1000,
+      method: "POST",
+      path: `/openai/deployments/${topology.routes[route].name}/chat/completions?api-version=${API_VERSION}`,
+      headers: { "api-key": key },
+      body: { messages: [{ role: "user", content: "hi" }], max_tokens: 100 },
+      tokens,
+    }),
+  );
+  return { start: "2026-06-01T12:00:00Z", upstreams: upstreamsFor(topology, { limiters: true }), requests };
+}
+
 export function upstreamsFor(topology: Topology, opts: UpstreamOptions = {}): UpstreamEntry[] {
   const known = new Set(topology.routes.flatMap((r) => r.members.map((m) => m.backendId)));
   for (const id of Object.keys(opts.scripts ?? {})) {

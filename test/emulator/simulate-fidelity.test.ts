@@ -23,12 +23,10 @@
  * such answers as 429 (the issue #9 contract). Served share is unaffected.
  */
 import { describe, expect, it } from "vitest";
-import { type SimulationOptions, forEachOfferedRequest, simulate } from "../../infra/sim/simulate";
+import { type SimulationOptions, simulate } from "../../infra/sim/simulate";
 import {
-  API_VERSION,
   EMULATOR_TEST_TIMEOUT_MS,
   ROUTING_MODES,
-  type ScenarioRequest,
   consumerKey,
   emulatorSkipReason,
   gatewayFor,
@@ -37,7 +35,7 @@ import {
   stacks,
   topologyFor,
   unitsFor,
-  upstreamsFor,
+  offeredLoadScenario,
 } from "./harness";
 
 /** Served-share tolerance, in points (issue #13). */
@@ -81,26 +79,11 @@ describe.skipIf(emulatorSkipReason() !== null)(
             const gateway = await gatewayFor(stack, mode, overrides);
             const options: SimulationOptions = { ...OPTIONS, load: { load } };
             const key = consumerKey(gateway.gateway);
-            const requests: ScenarioRequest[] = [];
-            forEachOfferedRequest(topology, options, (t, route) =>
-              requests.push({
-                at: Math.round(t * 1000) / 1000,
-                method: "POST",
-                path: `/openai/deployments/${topology.routes[route].name}/chat/completions?api-version=${API_VERSION}`,
-                headers: { "api-key": key },
-                body: { messages: [{ role: "user", content: "hi" }], max_tokens: 100 },
-                tokens: OPTIONS.tokensPerRequest,
-              }),
-            );
             const emulated = await runScenario(
               {
                 policy: rendered.apiPolicy,
                 gateway: gateway.file,
-                scenario: {
-                  start: "2026-06-01T12:00:00Z",
-                  upstreams: upstreamsFor(topology, { limiters: true }),
-                  requests,
-                },
+                scenario: offeredLoadScenario(topology, options, key),
               },
               // Every region's units; a multi-region stack runs them in their regions (issue #22).
               {
